@@ -1,0 +1,35 @@
+"""create_app(settings): wires routers, error handlers and the lifespan. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from pao_backend import __version__
+from pao_backend.api.errors import install_error_handlers
+from pao_backend.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="PAO — Platform Automation Orchestrator",
+        version=__version__,
+        description="Self-service for platform teams' offerings; speaks Backstage's catalog and scaffolder APIs",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,74 @@
+"""Settings from the environment (prefix PAO_), validated once at start-up and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAO_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The URL people and Backstage reach PAO at; used in links and entity locations.
+    base_url: str = "http://127.0.0.1:8000"
+
+    catalog_dir: Path = Path("catalog")
+    templates_dir: Path = Path("templates")
+    data_dir: Path = Path(".pao")
+    # Empty means a SQLite file under data_dir.
+    database_url: str = ""
+    watch_catalog: bool = False
+
+    # Identity. Without JWKS or service tokens, development runs as `dev_identity`, loudly logged.
+    jwks_url: str | None = None
+    jwt_audience: str | None = None
+    service_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    dev_identity: str = "user:default/dev"
+    dev_identity_teams: list[str] = Field(default_factory=lambda: ["developer-experience"])
+
+    # Encrypts secrets at rest (request secrets until they are used). Required outside development.
+    secret_key: SecretStr | None = None
+
+    # JIRA; without a URL, tickets go to PAO's built-in inbox.
+    jira_url: str | None = None
+    jira_user: str | None = None
+    jira_token: SecretStr | None = None
+    jira_webhook_secret: SecretStr | None = None
+    jira_poll_seconds: float = 60.0
+
+    # Credentials that rest-api actions reference by name (never inline in documents).
+    credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)
+
+    # The demo provisioner that `make run` serves, so automatic offerings work out of the box.
+    demo_provisioner: bool = False
+    provisioner_url: str = "http://127.0.0.1:8000/demo/provisioner"
+
+    # Engine.
+    executor_id: str = "pao-local"
+    app_version: str = "pao-1"
+    workers: bool = True
+    heartbeat_seconds: float = 5.0
+    stale_after_seconds: float = 30.0
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pao.db').resolve()}"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_development(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+                raise ValueError("PAO_SECRET_KEY must be set to at least 32 characters in production")
+            if not self.jwks_url and not self.service_tokens:
+                raise ValueError(
+                    "production needs PAO_JWKS_URL or PAO_SERVICE_TOKENS: no caller could be identified"
+                )
+        return self
