@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     # Credentials that rest-api actions reference by name (never inline in documents).
     credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)
 
+    # Named base URLs that rest-api actions reference with `endpoint.base` (like credentials: by
+    # reference, so documents never hard-code an environment's hosts).
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    # `.system.platform` values: account, region, environment.
+    platform: dict[str, str] = Field(
+        default_factory=lambda: {"account": "local", "region": "local", "environment": "development"}
+    )
+
     # The demo provisioner that `make run` serves, so automatic offerings work out of the box.
     demo_provisioner: bool = False
     provisioner_url: str = "http://127.0.0.1:8000/demo/provisioner"
@@ -61,6 +69,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'pao.db').resolve()}"
+
+    @property
+    def resolved_endpoints(self) -> dict[str, str]:
+        """Configured endpoints; with the demo provisioner on, `provisioner` points at it unless set."""
+        endpoints = dict(self.endpoints)
+        if self.demo_provisioner:
+            endpoints.setdefault("provisioner", self.provisioner_url)
+        return endpoints
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
