@@ -14,12 +14,14 @@ Backstage Template translation (`backstage/translate.py`). Request values have t
 | boolean     | boolean                                       | -                   |                      |
 | select      | string, enum                                  | -                   | ui:widget select     |
 | multiselect | array of enum strings, uniqueItems            | minItems/maxItems   | ui:widget checkboxes |
-| date        | string, format date                           | checked by PAO      | ui:help names bounds |
-| file        | string, format data-url                       | checked by PAO      |                      |
+| date        | string, format date                           | formatMin/Maximum   | ui:help names bounds |
+| file        | string, format data-url                       | x-pao-min/maxBytes  |                      |
 
 Draft-07 cannot compare dates or measure a data-url's decoded size, and Backstage's Secret widget puts
 `*` masks (same length) into `values`, so date bounds, file sizes and password patterns are checked by
-`values.py` beyond the schema; everything else is checked by the schema alone.
+`values.py` beyond the schema; everything else is checked by the schema alone. The schema still names
+those bounds for browsers: `formatMinimum`/`formatMaximum` (ajv-formats) on dates, `x-pao-minBytes`/
+`x-pao-maxBytes` on files, `x-pao-pattern` on passwords.
 """
 
 from __future__ import annotations
@@ -78,8 +80,8 @@ def field_schema(field: FormField) -> dict[str, Any]:
             schema["minLength"] = length
         if (length := _count(high)) is not None:
             schema["maxLength"] = length
-        if validation and validation.pattern and kind != "password":
-            schema["pattern"] = validation.pattern
+        if validation and validation.pattern:
+            schema["pattern" if kind != "password" else "x-pao-pattern"] = validation.pattern
     elif kind == "number":
         schema["type"] = "number"
         if (bound := _number(low)) is not None:
@@ -102,9 +104,18 @@ def field_schema(field: FormField) -> dict[str, Any]:
     elif kind == "date":
         schema["type"] = "string"
         schema["format"] = "date"
+        # ajv-formats' keywords; draft-07 validators ignore them, so values.py checks them too.
+        if low is not None:
+            schema["formatMinimum"] = str(low)
+        if high is not None:
+            schema["formatMaximum"] = str(high)
     elif kind == "file":
         schema["type"] = "string"
         schema["format"] = "data-url"
+        if (size := _count(low)) is not None:
+            schema["x-pao-minBytes"] = size
+        if (size := _count(high)) is not None:
+            schema["x-pao-maxBytes"] = size
     if field.default is not None:
         schema["default"] = field.default
     return schema

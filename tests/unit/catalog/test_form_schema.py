@@ -43,7 +43,7 @@ def test_each_field_type_maps_to_its_json_schema_keywords():
     assert props["instanceClass"] == {"title": "Class", "type": "string", "enum": ["s", "m"], "default": "s"}
     assert props["storageSize"] == {"title": "Storage", "type": "number", "minimum": 20, "maximum": 2000}
     assert props["notes"]["maxLength"] == 500
-    assert props["adminPassword"] == {"title": "Pw", "type": "string", "minLength": 8}
+    assert props["adminPassword"] == {"title": "Pw", "type": "string", "minLength": 8, "x-pao-pattern": "x"}
     assert props["owner"]["format"] == "email"
     assert props["regions"] == {
         "title": "Regions",
@@ -51,8 +51,18 @@ def test_each_field_type_maps_to_its_json_schema_keywords():
         "items": {"type": "string", "enum": ["eu", "us"]},
         "uniqueItems": True,
     }
-    assert props["start"] == {"title": "Start", "type": "string", "format": "date"}
-    assert props["config"] == {"title": "Config", "type": "string", "format": "data-url"}
+    assert props["start"] == {
+        "title": "Start",
+        "type": "string",
+        "format": "date",
+        "formatMinimum": "2025-01-01",
+    }
+    assert props["config"] == {
+        "title": "Config",
+        "type": "string",
+        "format": "data-url",
+        "x-pao-maxBytes": 1024,
+    }
     assert props["ha"] == {"title": "HA", "type": "boolean", "default": False}
 
 
