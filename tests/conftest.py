@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.jira_server import JiraServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = ROOT / "catalog"
@@ -31,3 +36,12 @@ def postgres_url() -> str:
     except Exception as exc:
         require_service(f"PostgreSQL at {url} ({exc})")
     return url
+
+
+@pytest.fixture
+def jira_server() -> Iterator[JiraServer]:
+    """A JIRA-REST-compatible server on loopback (tests/support/jira_server.py); token `t0k3n`."""
+    from tests.support.jira_server import JiraServer
+
+    with JiraServer().running() as server:
+        yield server
