@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     workers: bool = True
     heartbeat_seconds: float = 5.0
     stale_after_seconds: float = 30.0
+    # DBOS system database; empty means a separate SQLite file under data_dir (SQLite) or the same
+    # PostgreSQL database as PAO's tables, in DBOS's own schema `dbos`.
+    engine_database_url: str = ""
+    # How often the engine polls its database (queues, messages, results); lower = snappier, more queries.
+    engine_poll_seconds: float = 0.01
+    # How often event subscribers look for events written by other processes.
+    event_poll_seconds: float = 0.05
+    # Seconds the demo provisioner takes to answer (slow enough to watch).
+    demo_provisioner_delay: float = 1.5
 
     @property
     def resolved_database_url(self) -> str:

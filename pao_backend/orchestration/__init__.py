@@ -1,0 +1,1 @@
+"""Requests, the workflow engine on DBOS, state rules, events and error guidance."""

@@ -1,0 +1,1 @@
+"""PAO's database: engine and sessions (db.py), tables, repositories, and the Alembic migration chain."""

@@ -1,0 +1,135 @@
+"""Engine and sessions: the only place where SQLite and PostgreSQL differ.
+
+SQLite (the default, a file under `settings.data_dir`) runs in WAL mode so readers never wait for the
+writer, and write transactions start with `BEGIN IMMEDIATE` so two writers queue on the busy timeout
+instead of failing with "database is locked" when a read transaction tries to upgrade.
+PostgreSQL is used when `PAO_DATABASE_URL` is set.
+
+Repositories never commit: the service function opens `Database.transaction()` and owns it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from pao_backend.settings import Settings
+
+_SQLITE_BUSY_MS = 30_000
+
+
+def database_url(settings: Settings) -> str:
+    """PAO's own tables: PAO_DATABASE_URL, or `<data_dir>/pao.db`."""
+    return normalize_url(settings.resolved_database_url)
+
+
+def engine_database_url(settings: Settings) -> str:
+    """The DBOS system database: a separate SQLite file, or the same PostgreSQL database (schema `dbos`)."""
+    if settings.engine_database_url:
+        return normalize_url(settings.engine_database_url)
+    url = database_url(settings)
+    if is_sqlite_url(url):
+        return f"sqlite:///{(settings.data_dir / 'engine.db').resolve()}"
+    return url
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite_url(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def create_db_engine(url: str) -> Engine:
+    """A SQLAlchemy engine tuned for the dialect."""
+    if is_sqlite_url(url):
+        path = _sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_MS / 1000},
+            pool_size=16,
+            max_overflow=16,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so BEGIN can be IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("pao_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """PAO's database: an engine plus write and read session factories."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_db_engine(url)
+        self.is_sqlite = is_sqlite_url(url)
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.engine.execution_options(pao_read_only=True), expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(database_url(settings))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session (SQLite: a deferred transaction that never blocks writers)."""
+        with self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def lock(self, session: Session, name: str) -> None:
+        """Serialize transactions that take the same named lock (PostgreSQL; SQLite writers are serial)."""
+        if self.is_sqlite:
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,47 @@
+"""Repository of request events (ids are global and increase monotonically)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pao_backend.persistence.tables import EventRow, utcnow
+
+
+def add_event(
+    session: Session,
+    *,
+    request_id: str,
+    type: str,
+    body: dict[str, Any],
+    component_id: str | None = None,
+    action_index: int | None = None,
+) -> EventRow:
+    row = EventRow(
+        request_id=request_id,
+        type=type,
+        body=body,
+        component_id=component_id,
+        action_index=action_index,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def events_after(session: Session, *, request_id: str, after: int = 0, limit: int = 1000) -> list[EventRow]:
+    return list(
+        session.scalars(
+            select(EventRow)
+            .where(EventRow.request_id == request_id, EventRow.id > after)
+            .order_by(EventRow.id)
+            .limit(limit)
+        )
+    )
+
+
+def last_event_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(EventRow.id))) or 0)

@@ -1,0 +1,182 @@
+"""Repository of requests, their components, action runs, state changes and audit entries.
+
+Functions take the caller's session and never commit: the service function owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from pao_backend.errors import NotFoundError
+from pao_backend.persistence.tables import (
+    ActionRunRow,
+    AuditRow,
+    ComponentRow,
+    RequestRow,
+    StateChangeRow,
+    utcnow,
+)
+
+
+def get_request(session: Session, request_id: str, *, for_update: bool = False) -> RequestRow | None:
+    query = select(RequestRow).where(RequestRow.id == request_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def require_request(session: Session, request_id: str, *, for_update: bool = False) -> RequestRow:
+    row = get_request(session, request_id, for_update=for_update)
+    if row is None:
+        raise NotFoundError(f"request {request_id} does not exist: check the id (GET /api/pao/v1/requests)")
+    return row
+
+
+def find_by_idempotency_key(session: Session, *, requester: str, key: str) -> RequestRow | None:
+    return session.scalar(
+        select(RequestRow).where(RequestRow.requester == requester, RequestRow.idempotency_key == key)
+    )
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    requester: str | None = None
+    teams: Sequence[str] = ()
+    states: Sequence[str] = ()
+    catalog_id: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+
+
+def list_requests(
+    session: Session, where: RequestFilter, *, limit: int, offset: int
+) -> tuple[list[RequestRow], int]:
+    query = select(RequestRow)
+    if where.requester:
+        query = query.where(RequestRow.requester == where.requester)
+    if where.states:
+        query = query.where(RequestRow.state.in_(list(where.states)))
+    if where.catalog_id:
+        query = query.where(RequestRow.catalog_id == where.catalog_id)
+    if where.created_from:
+        query = query.where(RequestRow.created_at >= where.created_from)
+    if where.created_to:
+        query = query.where(RequestRow.created_at < where.created_to)
+    if where.text:
+        like = f"%{where.text.lower()}%"
+        query = query.where(
+            or_(func.lower(RequestRow.title).like(like), func.lower(RequestRow.catalog_id).like(like))
+        )
+    rows = list(session.scalars(query.order_by(RequestRow.created_at.desc(), RequestRow.id)))
+    if where.teams:
+        # Team membership is a JSON list; filtered here so the query stays portable.
+        wanted = set(where.teams)
+        rows = [r for r in rows if wanted.intersection(r.requester_teams or [])]
+    return rows[offset : offset + limit], len(rows)
+
+
+def components(session: Session, request_id: str) -> list[ComponentRow]:
+    return list(
+        session.scalars(
+            select(ComponentRow).where(ComponentRow.request_id == request_id).order_by(ComponentRow.position)
+        )
+    )
+
+
+def require_component(session: Session, request_id: str, component_id: str) -> ComponentRow:
+    row = session.scalar(
+        select(ComponentRow).where(
+            ComponentRow.request_id == request_id, ComponentRow.component_id == component_id
+        )
+    )
+    if row is None:
+        raise NotFoundError(f"request {request_id} has no component {component_id!r}")
+    return row
+
+
+def action_runs(session: Session, request_id: str) -> list[ActionRunRow]:
+    return list(
+        session.scalars(
+            select(ActionRunRow)
+            .where(ActionRunRow.request_id == request_id)
+            .order_by(ActionRunRow.component_id, ActionRunRow.index, ActionRunRow.attempt)
+        )
+    )
+
+
+def action_run(
+    session: Session, *, request_id: str, component_id: str, index: int, attempt: int
+) -> ActionRunRow | None:
+    return session.scalar(
+        select(ActionRunRow).where(
+            ActionRunRow.request_id == request_id,
+            ActionRunRow.component_id == component_id,
+            ActionRunRow.index == index,
+            ActionRunRow.attempt == attempt,
+        )
+    )
+
+
+def completed_action_run(
+    session: Session, *, request_id: str, component_id: str, index: int
+) -> ActionRunRow | None:
+    """The completed run of an action in any attempt: retry reuses it instead of running it again."""
+    return session.scalar(
+        select(ActionRunRow).where(
+            ActionRunRow.request_id == request_id,
+            ActionRunRow.component_id == component_id,
+            ActionRunRow.index == index,
+            ActionRunRow.state == "completed",
+        )
+    )
+
+
+def record_state_change(
+    session: Session,
+    *,
+    request_id: str,
+    component_id: str | None,
+    from_state: str | None,
+    to_state: str,
+    reason: str,
+) -> None:
+    session.add(
+        StateChangeRow(
+            request_id=request_id,
+            component_id=component_id,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            at=utcnow(),
+        )
+    )
+
+
+def state_changes(session: Session, request_id: str) -> list[StateChangeRow]:
+    return list(
+        session.scalars(
+            select(StateChangeRow).where(StateChangeRow.request_id == request_id).order_by(StateChangeRow.id)
+        )
+    )
+
+
+def add_audit(
+    session: Session, *, actor: str, action: str, target_type: str, target_id: str, details: dict[str, Any]
+) -> None:
+    session.add(
+        AuditRow(
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            details=details,
+            at=utcnow(),
+        )
+    )
