@@ -1,4 +1,4 @@
-"""The `presets` table (owned by the portal/presets slice; registered on PAO's one metadata)."""
+"""The `presets` table, on PAO's one metadata (migration 0002)."""
 
 from __future__ import annotations
 
