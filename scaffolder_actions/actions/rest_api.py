@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from scaffolder_actions._action import Action, ActionModel, Example
 from scaffolder_actions._context import ActionContext
@@ -94,6 +94,16 @@ class RestApiInput(ActionModel):
     timeout: float = Field(30.0, gt=0, le=3600, description="Seconds one try may take")
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     authentication: Authentication | None = None
+    expected_status: list[int] | None = Field(
+        None, description="Statuses that count as success (default: any 2xx); others fail as usual"
+    )
+
+    @field_validator("timeout", "retry", mode="before")
+    @classmethod
+    def _none_means_default(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return 30.0 if info.field_name == "timeout" else {}
+        return value
 
     @field_validator("method", mode="before")
     @classmethod
@@ -249,11 +259,20 @@ def _auth_headers(
     auth: Authentication, credentials: Mapping[str, Credential], ctx: ActionContext[RestApiInput]
 ) -> dict[str, str]:
     credential = credentials.get(auth.credential)
+    if credential is None and ctx.secrets.get(auth.credential):
+        # A secret passed with the run (e.g. by Backstage) under the credential's name.
+        secret = ctx.secrets[auth.credential]
+        if auth.type == "basic":
+            user, _, password = secret.partition(":")
+            credential = Credential(username=user, password=password)
+        else:
+            credential = Credential(token=secret, api_key=secret)
     if credential is None:
         known = ", ".join(sorted(credentials)) or "none"
         raise ActionConfigurationError(
             f"credential {auth.credential!r} is not configured (configured: {known}); "
-            f'add it to PAO_CREDENTIALS, e.g. {{"{auth.credential}": {{"token": "..."}}}}',
+            f'add it to PAO_CREDENTIALS, e.g. {{"{auth.credential}": {{"token": "..."}}}}, '
+            "or pass a secret of that name with the run",
             details={"credential": auth.credential},
         )
     for value in credential.secret_values():
@@ -383,7 +402,7 @@ def create_rest_api_action(
                         "tries": attempt,
                         "responseBody": _excerpt(response),
                     }
-                    if 200 <= status < 300:
+                    if status in inp.expected_status if inp.expected_status else 200 <= status < 300:
                         ctx.output("status", status)
                         ctx.output("headers", _response_headers(response))
                         ctx.output("body", _parse_body(response))
@@ -402,7 +421,7 @@ def create_rest_api_action(
                             "try again later or raise retry.attempts",
                             details=details,
                         )
-                    elif 400 <= status < 500 or status < 200 or 300 <= status < 400:
+                    elif status < 500:
                         raise BackendRejectedError(
                             f"{target} rejected the request with {status}: {_excerpt(response)}; "
                             "fix the request (URL, body, headers) and retry",

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rest_backend import Reply, RestBackend, refused_url
 
 from scaffolder_actions import ActionResult, Credential, create_rest_api_action, run_action
+from tests.support.rest_backend import Reply, RestBackend, refused_url
 
 TOKEN = "tok-9f8e7d6c5b4a"
 PASSWORD = "pa:ss/wörd+1"
@@ -351,3 +351,30 @@ def test_cancel_during_backoff_stops_retrying(backend: RestBackend, tmp_path: Pa
     result = asyncio.run(scenario())
     assert result.error is not None and result.error.failure_class == "cancelled"
     assert len(backend.seen("/down")) == 1
+
+
+def test_expected_status_makes_a_409_a_success_and_a_200_a_rejection(
+    backend: RestBackend, tmp_path: Path
+) -> None:
+    backend.script("/exists", [Reply(409, {"id": "already"})])
+    ok = call(tmp_path, {"url": f"{backend.url}/exists", "expectedStatus": [201, 409]})
+    assert ok.ok and ok.outputs["status"] == 409
+    backend.script("/odd", [Reply(200, {})])
+    odd = call(tmp_path, {"url": f"{backend.url}/odd", "expectedStatus": [201]})
+    assert odd.error is not None and odd.error.failure_class == "backend_rejected"
+
+
+def test_null_timeout_and_retry_mean_the_defaults(backend: RestBackend, tmp_path: Path) -> None:
+    result = call(tmp_path, {"url": f"{backend.url}/x", "timeout": None, "retry": None, "contentType": None})
+    assert result.ok, result.error
+
+
+def test_a_credential_may_come_as_a_secret_of_the_run(backend: RestBackend, tmp_path: Path) -> None:
+    result = call(
+        tmp_path,
+        {"url": f"{backend.url}/s", "authentication": {"type": "bearer", "credential": "backstageToken"}},
+        secrets={"backstageToken": "bs-token-123456"},
+    )
+    assert result.ok, result.error
+    assert backend.seen("/s")[0].headers["authorization"] == "Bearer bs-token-123456"
+    assert "bs-token-123456" not in everything_said(result)
