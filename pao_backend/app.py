@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
+from pao_backend.backstage.catalog_routes import catalog_router
 from pao_backend.settings import Settings
 
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.include_router(catalog_router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
