@@ -175,7 +175,7 @@ def _check_system(var: Variable, secret_names: Collection[str] | None) -> Templa
         return None
     if head in groups and len(rest) == 1 and rest[0] in groups[head]:
         return None
-    if head == "secrets" and len(rest) == 1:
+    if head == "secrets" and len(rest) in (1, 2):
         if secret_names is None or rest[0] in secret_names:
             return None
         return _issue(
@@ -184,7 +184,11 @@ def _check_system(var: Variable, secret_names: Collection[str] | None) -> Templa
             f"`{var.dotted}`: no secret `{rest[0]}` is configured",
             _join("configure it (PAO_CREDENTIALS) or fix the name", _suggest(rest[0], secret_names)),
         )
-    known = [*SYSTEM_KEYS, *(f"{g}.{k}" for g, keys in groups.items() for k in keys), "secrets.<name>"]
+    known = [
+        *SYSTEM_KEYS,
+        *(f"{g}.{k}" for g, keys in groups.items() for k in keys),
+        "secrets.<name>[.<key>]",
+    ]
     return _issue(
         var,
         "unknown-system-key",

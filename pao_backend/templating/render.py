@@ -76,7 +76,8 @@ def render(
     """Render `template` for `context`; raise TemplateRenderError naming the variable and the fix.
 
     `missing`, when given, supplies a value for a variable the scope does not hold (e.g. a Placeholder
-    for outputs that do not exist yet); otherwise a missing value is an error.
+    for outputs that do not exist yet), or raises KeyError to report the value missing; without it a
+    missing value is an error.
     """
     parts = parse(template)
     resolved: list[str | tuple[Variable, Any]] = []
@@ -89,7 +90,10 @@ def render(
         if value is _MISSING:
             if missing is None:
                 raise _missing_error(template, part, scope)
-            value = missing(part)
+            try:
+                value = missing(part)
+            except KeyError:
+                raise _missing_error(template, part, scope) from None
         _collect_secrets(value, secrets)
         resolved.append((part, value))
     value_text = _assemble(template, resolved, context, reveal=True)
