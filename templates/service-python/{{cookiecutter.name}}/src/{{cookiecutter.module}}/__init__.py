@@ -1,0 +1,5 @@
+"""{{ cookiecutter.description }}"""
+
+
+def hello() -> str:
+    return "hello from {{ cookiecutter.name }}"
