@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
 from pao_backend.backstage.catalog_routes import catalog_router
+from pao_backend.catalog.service import CatalogService
 from pao_backend.settings import Settings
 
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.catalog = CatalogService(settings.catalog_dir, endpoints=settings.resolved_endpoints)
     install_error_handlers(app)
     app.include_router(catalog_router)
 

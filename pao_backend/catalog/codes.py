@@ -58,7 +58,6 @@ CODES: dict[str, str] = {
     # E5xx fulfillment
     "E500": "output source not valid for the action type",
     "E501": "automatic mode without automatic actions",
-    "W502": "automatic actions present but mode is manual",
     "W503": "rest-api endpoint base is not a known endpoint name",
     "E504": "rest-api url must be absolute, or a path when base is given",
     "E505": "credentials written inline",
@@ -84,4 +83,5 @@ CODES: dict[str, str] = {
     "E706": "CODEOWNERS does not give the document to its owner team",
     "E707": "teams.yaml missing or invalid",
     "E708": "duplicate team id",
+    "W709": "the document has errors; the service keeps serving its last good version",
 }

@@ -381,11 +381,7 @@ def read_document(file: Path, display: str) -> ParsedDocument:
     try:
         size = file.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
-            return (
-                parse_document(b"\0" * (MAX_DOCUMENT_BYTES + 1), display)
-                if size < 0
-                else _too_big(display, size)
-            )
+            return _too_big(display, size)
         content = file.read_bytes()
     except OSError as exc:
         doc = ParsedDocument(path=display)

@@ -564,6 +564,22 @@ def _rest_rules(doc: ParsedDocument, a_path: PathKey, action: Action) -> None:
             )
 
 
+def _endpoint_rules(doc: ParsedDocument, item: CatalogItem, endpoints: Collection[str]) -> None:
+    for list_name, actions in _action_lists(item):
+        for index, action in enumerate(actions):
+            base = (action.config.get("endpoint") or {}).get("base") if action.type == "rest-api" else None
+            if base is not None and base not in endpoints:
+                close = difflib.get_close_matches(str(base), list(endpoints), n=1)
+                doc.add(
+                    ("fulfillment", list_name, "actions", index, "config", "endpoint", "base"),
+                    "W503",
+                    f"endpoint `{base}` is not configured (known: {', '.join(sorted(endpoints)) or 'none'})",
+                    (f"did you mean `{close[0]}`? " if close else "")
+                    + "endpoints are deployment settings (PAO_ENDPOINTS); calls fail until it is configured",
+                    severity="warning",
+                )
+
+
 # ------------------------------------------------------------------------------------------ catalog
 
 
@@ -575,6 +591,8 @@ def check_catalog(context: CatalogContext) -> None:
     for entry in context.items.values():
         assert isinstance(entry.model, CatalogItem)
         _item_variables(entry.doc, entry.model, context)
+        if context.endpoints is not None:
+            _endpoint_rules(entry.doc, entry.model, context.endpoints)
     for entry in context.bundles.values():
         assert isinstance(entry.model, CatalogBundle)
         _bundle_components(entry.doc, entry.model, context)
