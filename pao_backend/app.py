@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
+from pao_backend.api.routes import presets as presets_routes
 from pao_backend.backstage.catalog_routes import catalog_router
 from pao_backend.catalog.service import CatalogService
+from pao_backend.portal.routes import portal_router, static_files
 from pao_backend.settings import Settings
 
 
@@ -36,4 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.include_router(presets_routes.router)
+    # The portal's pages come last so that no API path is ever shadowed by a page.
+    app.mount("/static", static_files, name="static")
+    app.include_router(portal_router)
     return app
