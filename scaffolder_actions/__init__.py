@@ -27,7 +27,13 @@ from scaffolder_actions._errors import (
 from scaffolder_actions._redact import MASK, Redactor
 from scaffolder_actions._registry import ActionRegistry
 from scaffolder_actions._run import ActionResult, run_action, validate_input
-from scaffolder_actions.actions.rest_api import Credential, create_rest_api_action
+from scaffolder_actions.actions import (
+    Credential,
+    create_cookiecutter_action,
+    create_git_commit_action,
+    create_jira_ticket_action,
+    create_rest_api_action,
+)
 
 __all__ = [
     "FAILURE_CLASSES",
@@ -53,6 +59,9 @@ __all__ = [
     "Redactor",
     "TicketRejectedError",
     "UnknownActionError",
+    "create_cookiecutter_action",
+    "create_git_commit_action",
+    "create_jira_ticket_action",
     "create_rest_api_action",
     "run_action",
     "validate_input",
