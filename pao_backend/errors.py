@@ -1,11 +1,12 @@
 """The one exception tree of PAO.
 
     PaoError
-    ├── InputError        the caller sent something wrong (400/422)
-    ├── NotFoundError     the thing named does not exist (404)
-    ├── ConflictError     the thing exists but is in the wrong state (409)
-    ├── NotAllowedError   the caller may not do this (403)
-    └── UnavailableError  a backend PAO depends on is down (503)
+    ├── InputError           the caller sent something wrong (400/422)
+    ├── AuthenticationError  the caller sent no valid credentials (401)
+    ├── NotFoundError        the thing named does not exist (404)
+    ├── ConflictError        the thing exists but is in the wrong state (409)
+    ├── NotAllowedError      the caller may not do this (403)
+    └── UnavailableError     a backend PAO depends on is down (503)
 
 Every message names the thing and says how to fix it. `api/errors.py` is the one place that maps
 these to HTTP and the Backstage error body.
@@ -27,6 +28,10 @@ class PaoError(Exception):
 
 class InputError(PaoError):
     """The caller's input is invalid; `details["errors"]` may list per-field problems."""
+
+
+class AuthenticationError(PaoError):
+    """The caller sent no credentials, or credentials PAO cannot verify."""
 
 
 class NotFoundError(PaoError):

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     service_tokens: dict[str, SecretStr] = Field(default_factory=dict)
     dev_identity: str = "user:default/dev"
     dev_identity_teams: list[str] = Field(default_factory=lambda: ["developer-experience"])
+    # User entity refs with the admin role (everything, calendar, metrics), e.g. ["user:default/jdoe"].
+    admins: list[str] = Field(default_factory=list)
 
     # Encrypts secrets at rest (request secrets until they are used). Required outside development.
     secret_key: SecretStr | None = None

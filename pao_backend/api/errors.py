@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pao_backend.errors import (
+    AuthenticationError,
     ConflictError,
     InputError,
     NotAllowedError,
@@ -24,6 +25,7 @@ from pao_backend.errors import (
 
 _STATUS: dict[type[PaoError], int] = {
     InputError: 400,
+    AuthenticationError: 401,
     NotFoundError: 404,
     ConflictError: 409,
     NotAllowedError: 403,
@@ -66,7 +68,10 @@ async def _pao_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     extra = {k: v for k, v in exc.details.items() if k != "status"}
     name = type(exc).__name__ if type(exc) in _STATUS else _NAMES.get(status, type(exc).__name__)
-    return JSONResponse(error_body(request, status, name, exc.message, **extra), status_code=status)
+    headers = {"WWW-Authenticate": 'Bearer realm="pao"'} if status == 401 else None
+    return JSONResponse(
+        error_body(request, status, name, exc.message, **extra), status_code=status, headers=headers
+    )
 
 
 def _location(loc: tuple[Any, ...]) -> str:
