@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from pao_backend.auth import Identity
 from pao_backend.catalog.form_schema import form_schema
 from pao_backend.catalog.models import Form, Offering
 from pao_backend.catalog.store import Catalog
 from pao_backend.errors import NotFoundError
 from pao_backend.portal.catalog_view import build_card
-from pao_backend.portal.identity import PortalUser
 from pao_backend.presets import get_preset, list_presets
 from pao_backend.presets.compare import drop_removed
 
@@ -30,7 +30,7 @@ def database(app: FastAPI) -> Any:
 
 
 def form_page_context(
-    app: FastAPI, catalog: Catalog, offering: Offering, *, user: PortalUser, preset_id: str | None
+    app: FastAPI, catalog: Catalog, offering: Offering, *, user: Identity, preset_id: str | None
 ) -> dict[str, Any]:
     preset: dict[str, Any] | None = None
     changes: list[dict[str, Any]] = []
@@ -60,7 +60,7 @@ def form_page_context(
 
 
 def visible_presets(
-    app: FastAPI, *, catalog: Catalog, user: PortalUser, offering_id: str
+    app: FastAPI, *, catalog: Catalog, user: Identity, offering_id: str
 ) -> list[dict[str, Any]]:
     db = database(app)
     if db is None:

@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from pao_backend import __version__
+from pao_backend.api.deps import CatalogDep, CurrentUserDep
+from pao_backend.auth import Identity
 from pao_backend.catalog.form_schema import help_text
 from pao_backend.catalog.store import Catalog
 from pao_backend.errors import NotFoundError
@@ -24,7 +26,6 @@ from pao_backend.portal.catalog_view import (
     filter_cards,
 )
 from pao_backend.portal.form_view import database, form_page_context, visible_presets
-from pao_backend.portal.identity import PortalUser, portal_user
 from pao_backend.portal.lead_time import lead_times
 
 HERE = Path(__file__).resolve().parent
@@ -53,14 +54,9 @@ def script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _catalog(request: Request) -> Catalog:
-    service = request.app.state.catalog
-    catalog: Catalog = service.current
-    return catalog
-
-
-def _page(request: Request, template: str, nav: str, user: PortalUser, **context: Any) -> HTMLResponse:
-    catalog = _catalog(request)
+def _page(
+    request: Request, template: str, nav: str, user: Identity, catalog: Catalog, **context: Any
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         template,
@@ -68,27 +64,30 @@ def _page(request: Request, template: str, nav: str, user: PortalUser, **context
     )
 
 
-def _lead_times(request: Request) -> dict[str, str]:
-    return lead_times(database(request.app))
+def _not_found(request: Request, user: Identity, catalog: Catalog, message: str) -> HTMLResponse:
+    response = _page(request, "not_found.html", "", user, catalog, message=message)
+    response.status_code = 404
+    return response
 
 
 @portal_router.get("/", response_class=HTMLResponse)
 def catalog_home(
     request: Request,
+    user: CurrentUserDep,
+    catalog: CatalogDep,
     q: Annotated[str, Query(max_length=200)] = "",
     category: str = "",
     team: str = "",
     mode: str = "",
 ) -> HTMLResponse:
-    user = portal_user(request)
-    catalog = _catalog(request)
-    all_cards = build_cards(catalog, lead_times=_lead_times(request))
+    all_cards = build_cards(catalog, lead_times=lead_times(database(request.app)))
     filters = CatalogFilters(q=q, category=category, team=team, mode=mode)
     return _page(
         request,
         "catalog.html",
         "catalog",
         user,
+        catalog,
         all_cards=all_cards,
         cards=filter_cards(all_cards, filters),
         total=len(all_cards),
@@ -98,51 +97,51 @@ def catalog_home(
 
 
 @portal_router.get("/offerings/{offering_id}", response_class=HTMLResponse)
-def offering_page(request: Request, offering_id: str) -> HTMLResponse:
-    user = portal_user(request)
-    catalog = _catalog(request)
-    offering = catalog.require_offering(offering_id)
-    detail = build_detail(catalog, offering, lead_time=_lead_times(request).get(offering_id))
-    presets = _presets_for(request, user, offering_id)
-    return _page(request, "offering.html", "catalog", user, detail=detail, presets=presets)
+def offering_page(
+    request: Request, offering_id: str, user: CurrentUserDep, catalog: CatalogDep
+) -> HTMLResponse:
+    offering = catalog.get_offering(offering_id)
+    if offering is None:
+        return _not_found(request, user, catalog, f"There is no offering {offering_id!r} in the catalog.")
+    lead_time = lead_times(database(request.app)).get(offering_id)
+    detail = build_detail(catalog, offering, lead_time=lead_time)
+    presets = visible_presets(request.app, catalog=catalog, user=user, offering_id=offering_id)
+    return _page(request, "offering.html", "catalog", user, catalog, detail=detail, presets=presets)
 
 
 @portal_router.get("/offerings/{offering_id}/request", response_class=HTMLResponse)
-def request_form_page(request: Request, offering_id: str, preset: str | None = None) -> HTMLResponse:
-    user = portal_user(request)
-    catalog = _catalog(request)
-    offering = catalog.require_offering(offering_id)
-    context = form_page_context(request.app, catalog, offering, user=user, preset_id=preset)
+def request_form_page(
+    request: Request, offering_id: str, user: CurrentUserDep, catalog: CatalogDep, preset: str | None = None
+) -> HTMLResponse:
+    offering = catalog.get_offering(offering_id)
+    if offering is None:
+        return _not_found(request, user, catalog, f"There is no offering {offering_id!r} in the catalog.")
+    try:
+        context = form_page_context(request.app, catalog, offering, user=user, preset_id=preset)
+    except NotFoundError as exc:
+        return _not_found(request, user, catalog, exc.message)
     context["schema_json"] = script_json(context.pop("schema"))
     context["meta_json"] = script_json(context.pop("meta"))
-    return _page(request, "request_form.html", "catalog", user, **context)
+    return _page(request, "request_form.html", "catalog", user, catalog, **context)
 
 
 @portal_router.get("/requests", response_class=HTMLResponse)
-def requests_page(request: Request) -> HTMLResponse:
-    return _page(request, "requests.html", "requests", portal_user(request), statuses=REQUEST_STATUSES)
+def requests_page(request: Request, user: CurrentUserDep, catalog: CatalogDep) -> HTMLResponse:
+    return _page(request, "requests.html", "requests", user, catalog, statuses=REQUEST_STATUSES)
 
 
 @portal_router.get("/requests/{request_id}", response_class=HTMLResponse)
-def request_page(request: Request, request_id: str) -> HTMLResponse:
-    return _page(request, "request.html", "requests", portal_user(request), request_id=request_id)
+def request_page(
+    request: Request, request_id: str, user: CurrentUserDep, catalog: CatalogDep
+) -> HTMLResponse:
+    return _page(request, "request.html", "requests", user, catalog, request_id=request_id)
 
 
 @portal_router.get("/presets", response_class=HTMLResponse)
-def presets_page(request: Request) -> HTMLResponse:
-    return _page(request, "presets.html", "presets", portal_user(request))
+def presets_page(request: Request, user: CurrentUserDep, catalog: CatalogDep) -> HTMLResponse:
+    return _page(request, "presets.html", "presets", user, catalog)
 
 
 @portal_router.get("/inbox", response_class=HTMLResponse)
-def inbox_page(request: Request) -> HTMLResponse:
-    return _page(request, "inbox.html", "inbox", portal_user(request))
-
-
-def _presets_for(request: Request, user: PortalUser, offering_id: str) -> list[dict[str, Any]]:
-    return visible_presets(request.app, catalog=_catalog(request), user=user, offering_id=offering_id)
-
-
-def not_found_page(request: Request, exc: NotFoundError) -> HTMLResponse:
-    response = _page(request, "not_found.html", "", portal_user(request), message=exc.message)
-    response.status_code = 404
-    return response
+def inbox_page(request: Request, user: CurrentUserDep, catalog: CatalogDep) -> HTMLResponse:
+    return _page(request, "inbox.html", "inbox", user, catalog)

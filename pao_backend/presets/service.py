@@ -7,6 +7,7 @@ anything is written, whatever the caller sent.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -28,7 +29,7 @@ class Caller(Protocol):
     def ref(self) -> str: ...
 
     @property
-    def teams(self) -> list[str]: ...
+    def teams(self) -> Sequence[str]: ...
 
 
 def strip_secrets(form: Form, values: dict[str, Any]) -> dict[str, Any]:
