@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from scaffolder_actions._action import Action, ActionModel, Example
 from scaffolder_actions._context import ActionContext
@@ -36,6 +36,11 @@ class CookiecutterInput(ActionModel):
         default_factory=dict, description="Cookiecutter variables (override cookiecutter.json defaults)"
     )
     output: str = Field(".", description="Workspace folder that receives the rendered files")
+
+    @field_validator("output", mode="before")
+    @classmethod
+    def _default_output(cls, value: Any) -> Any:
+        return "." if value is None or value == "" else value
 
 
 class CookiecutterOutput(ActionModel):
