@@ -180,12 +180,16 @@ def list_inbox(
         return [_read(row, base_url) for row in session.scalars(query)]
 
 
-def get_inbox_ticket(db: Database, *, base_url: str, key: str) -> InboxTicket:
+def get_inbox_ticket(db: Database, *, base_url: str, key: str, caller: Caller) -> InboxTicket:
+    """One ticket, for its team's members, admins, and the person who made the request."""
     with db.reading() as session:
         row = find_row(session, key)
         if row is None:
             raise NotFoundError(f"inbox ticket {key} does not exist; list open tickets at /api/pao/v1/inbox")
-        return _read(row, base_url)
+        ticket = _read(row, base_url)
+    if not caller.may_work(ticket.team) and caller.ref != ticket.requester:
+        raise NotAllowedError(f"{caller.ref} may not see {ticket.key}: it belongs to team {ticket.team}")
+    return ticket
 
 
 def validate_outputs(outputs: Mapping[str, Any], declared: Sequence[OutputField]) -> dict[str, str]:

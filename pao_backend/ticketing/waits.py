@@ -77,3 +77,10 @@ async def wake(db: Database, *, ticket_key: str, notify: Notify, reason: str = "
         _log.warning("could not wake %s for ticket %s: %s", workflow_id, ticket_key, exc)
         return False
     return True
+
+
+async def dbos_notify(workflow_id: str, topic: str, message: dict[str, Any]) -> None:
+    """The app's Notify: a durable message to the waiting workflow."""
+    from dbos import DBOS
+
+    await DBOS.send_async(workflow_id, message, topic)
