@@ -251,9 +251,7 @@ def _cookiecutter(r: _Renderer, config: Mapping[str, Any], endpoints: Mapping[st
             values[key], values_display[key] = r.both(value, Context.TEXT, f"values.{key}")
         else:
             values[key], values_display[key] = copy.deepcopy(value), copy.deepcopy(value)
-    output = config.get("output")
-    if output is not None:
-        output = _safe_relative(r, str(output), "output")
+    output = _safe_relative(r, str(config.get("output") or "."), "output")
     real = {"template": template, "values": values, "output": output}
     shown = {"template": template, "values": values_display, "output": output}
     return real, shown
@@ -289,7 +287,7 @@ def _git_commit(r: _Renderer, config: Mapping[str, Any], endpoints: Mapping[str,
     common = {
         "createPullRequest": bool(config.get("createPullRequest", False)),
         "createRepository": bool(config.get("createRepository", False)),
-        "source": source,
+        "fromWorkspace": source,
     }
     real = {"repository": repository, "branch": branch, "files": files, "commitMessage": message, **common}
     shown = {

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import yaml
+from pydantic import BaseModel
 
+from pao_backend.catalog.loader import load_catalog
 from pao_backend.catalog.models import Action, CatalogBundle, CatalogItem
 from pao_backend.catalog.store import Catalog
 from pao_backend.errors import InputError, NotFoundError
@@ -20,6 +21,10 @@ from pao_backend.orchestration.planner import (
     system_scope,
 )
 from pao_backend.templating import Secret
+from scaffolder_actions.actions.cookiecutter import CookiecutterInput
+from scaffolder_actions.actions.git_commit import GitCommitInput
+from scaffolder_actions.actions.jira_ticket import JiraTicketInput
+from scaffolder_actions.actions.rest_api import RestApiInput
 from tests.conftest import SAMPLE_CATALOG
 
 SYSTEM = SystemInfo(
@@ -356,8 +361,6 @@ def test_rest_api_input_has_every_part_rendered_in_its_context() -> None:
 
 
 def test_rest_api_input_validates_against_the_action_input_model() -> None:
-    from scaffolder_actions.actions.rest_api import RestApiInput
-
     result = plan(CATALOG, "bundle-stack-std", {"name": "shop"}, system=SYSTEM, endpoints=ENDPOINTS)
     for component in result.components:
         for action in component.actions:
@@ -421,8 +424,6 @@ def test_jira_ticket_input_escapes_markup_and_defaults_priority() -> None:
         "epicKey": None,
         "customFields": {"customfield_1": "orders", "customfield_2": 5},
     }
-    from scaffolder_actions.actions.jira_ticket import JiraTicketInput
-
     JiraTicketInput.model_validate(rendered.input)
 
 
@@ -484,8 +485,9 @@ def test_git_commit_input_renders_paths_contents_and_message() -> None:
         "commitMessage": "Add orders",
         "createPullRequest": False,
         "createRepository": False,
-        "source": None,
+        "fromWorkspace": None,
     }
+    GitCommitInput.model_validate(rendered.input)
 
 
 @pytest.mark.parametrize("name", ["../../etc", "..", "a/../../b"])
@@ -569,15 +571,18 @@ def test_missing_output_sources_raise_clear_errors(source: str, result: dict[str
 # ---- the sample catalog --------------------------------------------------------------------------
 
 
+INPUT_MODELS: dict[str, type[BaseModel]] = {
+    "rest-api": RestApiInput,
+    "jira-ticket": JiraTicketInput,
+    "cookiecutter": CookiecutterInput,
+    "git-commit": GitCommitInput,
+}
+
+
 def sample_catalog() -> Catalog:
-    docs: list[CatalogItem | CatalogBundle] = []
-    for path in sorted(SAMPLE_CATALOG.rglob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        if data.get("kind") == "CatalogItem":
-            docs.append(CatalogItem.model_validate(data))
-        elif data.get("kind") == "CatalogBundle":
-            docs.append(CatalogBundle.model_validate(data))
-    return catalog(*docs)
+    loaded = load_catalog(SAMPLE_CATALOG)
+    assert [p for p in loaded.problems if p.severity == "error"] == []
+    return loaded.catalog
 
 
 def test_every_sample_offering_plans_with_previews() -> None:
@@ -589,6 +594,7 @@ def test_every_sample_offering_plans_with_previews() -> None:
         for component in result.components:
             for action in (*component.actions, *component.manual_actions):
                 assert action.preview.input and action.preview.display
+                INPUT_MODELS[action.type].model_validate(action.preview.input)
 
 
 def test_sample_webapp_bundle_flows_the_database_url_into_the_secret() -> None:
