@@ -35,24 +35,30 @@ def _walk(node: Any, path: list[str], source: str, what: str) -> Any:
 
 
 def extract_outputs(action: Action, result: Mapping[str, Any]) -> dict[str, Any]:
-    """Read an action's declared outputs from its result (rest-api {status, headers, body}; jira-ticket
-    {key, url, id, fields}); raise OutputError naming a missing source."""
+    """Read an action's declared outputs from its result; raise OutputError naming a missing source.
+
+    Sources: rest-api `response.status`, `response.headers[.<name>]`, `response.body[.<path>]` from
+    {status, headers, body}; jira-ticket `ticket.key|url|id`, `ticket.fields.<id>` from
+    {key, url, id, fields}; cookiecutter / git-commit `output.<name>` from the action's output
+    (e.g. `output.path`, `output.commit`).
+    """
     outputs: dict[str, Any] = {}
     for key, source in action.outputs.items():
         kind, _, rest = source.partition(".")
         path = rest.split(".") if rest else []
-        if kind == "response" and path[:1] == ["status"] and len(path) == 1:
+        head = path[0] if path else ""
+        if kind == "response" and path == ["status"]:
             outputs[key] = _walk(result, ["status"], source, "response")
-        elif kind == "response" and path[:1] == ["headers"] and len(path) == 2:
+        elif kind == "response" and head == "headers" and len(path) <= 2:
             headers = {str(k).lower(): v for k, v in (result.get("headers") or {}).items()}
-            outputs[key] = _walk(headers, [path[1].lower()], source, "response headers")
-        elif kind == "response" and path[:1] == ["body"]:
+            outputs[key] = _walk(headers, [p.lower() for p in path[1:]], source, "response headers")
+        elif kind == "response" and head == "body":
             if "body" not in result:
                 raise OutputError(f"output source {source!r}: the action returned no response body")
             outputs[key] = _walk(result["body"], path[1:], source, "response body")
-        elif kind == "ticket" and path in (["key"], ["url"]):
+        elif kind == "ticket" and path in (["key"], ["url"], ["id"]):
             outputs[key] = _walk(result, path, source, "ticket")
-        elif kind == "ticket" and path[:1] == ["fields"] and len(path) >= 2:
+        elif kind == "ticket" and head == "fields" and len(path) >= 2:
             fields = result.get("fields")
             if not isinstance(fields, Mapping):
                 raise OutputError(f"output source {source!r}: the ticket's fields were not read")
@@ -62,9 +68,12 @@ def extract_outputs(action: Action, result: Mapping[str, Any]) -> dict[str, Any]
                     f"output source {source!r}: the ticket's field `{path[1]}` is empty; "
                     "fill it in before closing the ticket"
                 )
+        elif kind == "output" and path:
+            outputs[key] = _walk(result, path, source, "action output")
         else:
             raise OutputError(
                 f"output {key!r} has the unknown source {source!r}; use response.status, "
-                "response.headers.<name>, response.body.<path>, ticket.key, ticket.url or ticket.fields.<id>"
+                "response.headers.<name>, response.body.<path>, ticket.key, ticket.url, ticket.id, "
+                "ticket.fields.<id> or output.<name>"
             )
     return outputs

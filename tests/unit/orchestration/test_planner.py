@@ -539,16 +539,33 @@ def test_outputs_are_read_from_declared_sources() -> None:
     assert extract_outputs(action, result) == {"status": 201, "loc": "/x/1", "url": "pg://h", "first": "i1"}
 
 
+def test_whole_headers_and_bodies_and_action_outputs_can_be_declared() -> None:
+    action = Action.model_validate(
+        {
+            "type": "git-commit",
+            "config": {},
+            "outputs": {"h": "response.headers", "b": "response.body", "sha": "output.commit"},
+        }
+    )
+    result = {"headers": {"X-A": "1"}, "body": [1, 2], "commit": "abc123"}
+    assert extract_outputs(action, result) == {"h": {"x-a": "1"}, "b": [1, 2], "sha": "abc123"}
+
+
 def test_ticket_outputs_read_key_url_and_fields() -> None:
     action = Action.model_validate(
         {
             "type": "jira-ticket",
             "config": {},
-            "outputs": {"k": "ticket.key", "u": "ticket.url", "f": "ticket.fields.customfield_1"},
+            "outputs": {
+                "k": "ticket.key",
+                "u": "ticket.url",
+                "i": "ticket.id",
+                "f": "ticket.fields.customfield_1",
+            },
         }
     )
     result = {"key": "DBA-1", "url": "https://j/DBA-1", "id": "1", "fields": {"customfield_1": "pg://h"}}
-    assert extract_outputs(action, result) == {"k": "DBA-1", "u": "https://j/DBA-1", "f": "pg://h"}
+    assert extract_outputs(action, result) == {"k": "DBA-1", "u": "https://j/DBA-1", "i": "1", "f": "pg://h"}
 
 
 @pytest.mark.parametrize(
