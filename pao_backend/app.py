@@ -9,8 +9,10 @@ from fastapi import FastAPI
 
 from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
+from pao_backend.api.routes import catalog as catalog_routes
 from pao_backend.api.routes import presets as presets_routes
 from pao_backend.backstage.catalog_routes import catalog_router
+from pao_backend.backstage.scaffolder_routes import scaffolder_router
 from pao_backend.catalog.service import CatalogService
 from pao_backend.portal.routes import portal_router, static_files
 from pao_backend.settings import Settings
@@ -33,6 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.catalog = CatalogService(settings.catalog_dir, endpoints=settings.resolved_endpoints)
     install_error_handlers(app)
     app.include_router(catalog_router)
+    app.include_router(scaffolder_router)
+    app.include_router(catalog_routes.catalog_router)
+    app.include_router(catalog_routes.plan_router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
