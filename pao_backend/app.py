@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,9 +12,14 @@ from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
 from pao_backend.api.routes import catalog as catalog_routes
 from pao_backend.api.routes import presets as presets_routes
+from pao_backend.api.routes import requests as requests_routes
+from pao_backend.api.routes import tickets as tickets_routes
 from pao_backend.backstage.catalog_routes import catalog_router
 from pao_backend.backstage.scaffolder_routes import scaffolder_router
 from pao_backend.catalog.service import CatalogService
+from pao_backend.demo.provisioner import create_demo_router
+from pao_backend.orchestration import engine as engine_runtime
+from pao_backend.persistence.db import Database
 from pao_backend.portal.routes import portal_router, static_files
 from pao_backend.settings import Settings
 
@@ -23,16 +29,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # Migrations, then the durable engine (DBOS is launched off the loop: its workflows get their own).
+        engine = await asyncio.to_thread(
+            engine_runtime.build_engine, settings, catalog=lambda: app.state.catalog.current, db=app.state.db
+        )
+        await asyncio.to_thread(engine_runtime.launch, engine)
+        app.state.engine = engine
+        await engine.hub.start()
+        try:
+            yield
+        finally:
+            await engine.hub.stop()
+            await asyncio.to_thread(engine_runtime.shutdown)
+            app.state.db.dispose()
 
     app = FastAPI(
         title="PAO — Platform Automation Orchestrator",
         version=__version__,
-        description="Self-service for platform teams' offerings; speaks Backstage's catalog and scaffolder APIs",
+        description=(
+            "Self-service for platform teams' offerings; speaks Backstage's catalog and scaffolder APIs"
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.catalog = CatalogService(settings.catalog_dir, endpoints=settings.resolved_endpoints)
+    app.state.db = Database.from_settings(settings)
     install_error_handlers(app)
     app.include_router(catalog_router)
     app.include_router(scaffolder_router)
@@ -43,7 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.include_router(requests_routes.router)
+    if settings.demo_provisioner:
+        app.include_router(
+            create_demo_router(delay=settings.demo_provisioner_delay, base_url=settings.provisioner_url)
+        )
     app.include_router(presets_routes.router)
+    app.include_router(tickets_routes.router)
     # The portal's pages come last so that no API path is ever shadowed by a page.
     app.mount("/static", static_files, name="static")
     app.include_router(portal_router)

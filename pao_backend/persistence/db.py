@@ -118,11 +118,9 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only session (SQLite: a deferred transaction that never blocks writers)."""
+        # Closing (not rolling back) keeps the loaded rows usable after the block.
         with self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def lock(self, session: Session, name: str) -> None:
         """Serialize transactions that take the same named lock (PostgreSQL; SQLite writers are serial)."""

@@ -102,7 +102,7 @@ class RequestRow(Base):
     # The flat, request-wide `.output` namespace, in completion order.
     outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
-    guidance: Mapped[str | None] = mapped_column(Text, default=None)
+    guidance: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     correlation_id: Mapped[str] = mapped_column(String(100))
     # `.system` values fixed at submit time (timestamp, uuid, platform, user) so re-renders agree.
@@ -121,11 +121,14 @@ class ComponentRow(Base):
     position: Mapped[int] = mapped_column(Integer)
     item_id: Mapped[str] = mapped_column(String(200))
     item_version: Mapped[str] = mapped_column(String(50))
+    team: Mapped[str] = mapped_column(String(100), default="")
     mode: Mapped[str] = mapped_column(String(20))  # automatic | manual
     depends_on: Mapped[list[Any]] = mapped_column(default=list)
-    # The actions to run (type, config, outputs) as planned at submit time: a catalog change later
-    # does not change a request already under way.
+    # The component's `.current` without secrets, and the actions to run (type, config, outputs) as
+    # planned at submit time: a catalog change later does not change a request already under way.
+    current: Mapped[dict[str, Any]] = mapped_column(default=dict)
     actions: Mapped[list[Any]] = mapped_column(default=list)
+    manual_actions: Mapped[list[Any]] = mapped_column(default=list)
     state: Mapped[str] = mapped_column(String(20))
     round: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,162 @@
+"""Request events: written with the state change they describe, then fanned out to subscribers.
+
+Writers append events inside their transaction (`append`) and call `EventHub.notify()` after the
+commit, which wakes every subscriber of this process at once (thread-safe: steps run on the engine's
+event loop, subscribers on the web server's). Events written by other processes (`pao worker`) are
+noticed by one poller per process that reads the highest event id every `event_poll_seconds`.
+Subscribers then read their request's events after the last id they saw, so nothing is lost or
+repeated and the id doubles as SSE `Last-Event-ID`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pao_backend.persistence import events as event_repo
+from pao_backend.persistence.db import Database
+from pao_backend.persistence.tables import EventRow
+
+log = logging.getLogger("pao.events")
+
+# Event types. Every body has a human `message`.
+STATE = "state"  # the request changed state: {state, from, reason, message}
+COMPONENT = "component"  # a component changed state: {componentId, state, from, reason, message}
+ACTION = "action"  # an action run changed state: {componentId, index, type, state, attempt, message, ...}
+LOG = "log"  # a log line of an action: {componentId, index, level, message}
+REJECTED = "rejected"  # a state change was refused: {from, to, reason, message}
+COMPLETION = "completion"  # the request reached completed/failed/aborted/cancelled: {state, message, ...}
+
+
+def append(
+    session: Session,
+    db: Database,
+    *,
+    request_id: str,
+    type: str,
+    body: dict[str, Any],
+    component_id: str | None = None,
+    action_index: int | None = None,
+) -> EventRow:
+    """Add an event in the caller's transaction (per-request lock keeps ids in commit order)."""
+    db.lock(session, f"events:{request_id}")
+    return event_repo.add_event(
+        session,
+        request_id=request_id,
+        type=type,
+        body=body,
+        component_id=component_id,
+        action_index=action_index,
+    )
+
+
+def event_dict(row: EventRow) -> dict[str, Any]:
+    """The API shape of an event."""
+    return {
+        "id": row.id,
+        "requestId": row.request_id,
+        "componentId": row.component_id,
+        "actionIndex": row.action_index,
+        "type": row.type,
+        "body": row.body,
+        "createdAt": _iso(row.created_at),
+    }
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+class EventHub:
+    """Wakes subscribers when events may have arrived; subscribers read them from the database."""
+
+    def __init__(self, db: Database, *, poll_seconds: float = 0.05) -> None:
+        self.db = db
+        self.poll_seconds = poll_seconds
+        self._lock = threading.Lock()
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._seen = 0
+        self._poller: asyncio.Task[None] | None = None
+
+    def notify(self) -> None:
+        """Wake every waiting subscriber (callable from any thread)."""
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            if loop.is_closed():
+                continue
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
+
+    async def start(self) -> None:
+        """Start the poller for events written by other processes, on the running loop."""
+        if self._poller is None:
+            self._seen = await asyncio.to_thread(self._last_id)
+            self._poller = asyncio.create_task(self._poll(), name="pao-event-poller")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+
+    def _last_id(self) -> int:
+        with self.db.reading() as session:
+            return event_repo.last_event_id(session)
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            with self._lock:
+                idle = not self._waiters
+            if idle:
+                continue
+            try:
+                last = await asyncio.to_thread(self._last_id)
+            except Exception:  # a database hiccup must not end the poller
+                log.warning("event poller could not read the events table", exc_info=True)
+                continue
+            if last > self._seen:
+                self._seen = last
+                self.notify()
+
+    def _read(self, request_id: str, after: int) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            return [
+                event_dict(r) for r in event_repo.events_after(session, request_id=request_id, after=after)
+            ]
+
+    async def subscribe(
+        self, request_id: str, *, after: int = 0, idle_seconds: float = 15.0
+    ) -> AsyncIterator[dict[str, Any] | None]:
+        """Yield the request's events after `after`, forever; yields None after `idle_seconds` of quiet
+        (the SSE route sends a keep-alive then)."""
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        entry = (loop, wake)
+        with self._lock:
+            self._waiters.add(entry)
+        try:
+            while True:
+                wake.clear()
+                events = await asyncio.to_thread(self._read, request_id, after)
+                for event in events:
+                    after = event["id"]
+                    yield event
+                if events:
+                    continue
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=idle_seconds)
+                except TimeoutError:
+                    yield None
+        finally:
+            with self._lock:
+                self._waiters.discard(entry)

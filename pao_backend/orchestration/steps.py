@@ -1,0 +1,652 @@
+"""Steps: every piece of I/O the workflows do — database writes, events, running actions.
+
+Each `@DBOS.step` is idempotent against PAO's tables, because after a crash DBOS runs a step again
+if its result was not recorded: an action that completed is never run again (its run row says so),
+and an action re-run after a crash sends the same attempt key, so the backend can deduplicate.
+Step results are small dicts/strings without secrets (DBOS stores them in its tables).
+Database work runs in a thread so the engine's event loop keeps moving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import shutil
+from collections.abc import Mapping
+from typing import Any
+
+from dbos import DBOS
+from sqlalchemy.orm import Session
+
+from pao_backend.catalog.models import Action
+from pao_backend.errors import PaoError
+from pao_backend.orchestration import events
+from pao_backend.orchestration.action_inputs import render_action
+from pao_backend.orchestration.engine import Engine, current_engine
+from pao_backend.orchestration.guidance import escalation_for, guidance_for_error
+from pao_backend.orchestration.outputs import extract_outputs
+from pao_backend.orchestration.states import transition
+from pao_backend.persistence import requests as repo
+from pao_backend.persistence.secrets import delete_secrets, load_secrets
+from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, utcnow
+from pao_backend.templating import Secret
+from scaffolder_actions import ActionResult, run_action
+
+log = logging.getLogger("pao.steps")
+
+# How often a running action checks whether another process asked to cancel its request.
+CANCEL_CHECK_SECONDS = 0.25
+
+
+# ---- state changes (inside a transaction) -------------------------------------------------------
+
+
+def set_request_state(
+    session: Session, engine: Engine, request: RequestRow, to: str, *, reason: str | None = None
+) -> bool:
+    """Apply the transition table; a refused change becomes a `rejected` event instead."""
+    verdict = transition(request.state, to, kind="request")
+    if not verdict.accepted:
+        events.append(
+            session,
+            engine.db,
+            request_id=request.id,
+            type=events.REJECTED,
+            body={"from": request.state, "to": to, "reason": verdict.reason, "message": verdict.reason},
+        )
+        return False
+    why = reason or verdict.reason
+    now = utcnow()
+    repo.record_state_change(
+        session, request_id=request.id, component_id=None, from_state=request.state, to_state=to, reason=why
+    )
+    events.append(
+        session,
+        engine.db,
+        request_id=request.id,
+        type=events.STATE,
+        body={"state": to, "from": request.state, "reason": why, "message": f"Request {to}: {why}"},
+    )
+    request.state = to
+    request.updated_at = now
+    if to == "running" and request.started_at is None:
+        request.started_at = now
+    if to in ("completed", "aborted", "cancelled"):
+        request.finished_at = now
+    return True
+
+
+def set_component_state(
+    session: Session, engine: Engine, component: ComponentRow, to: str, *, reason: str | None = None
+) -> bool:
+    verdict = transition(component.state, to, kind="component")
+    if not verdict.accepted:
+        events.append(
+            session,
+            engine.db,
+            request_id=component.request_id,
+            component_id=component.component_id,
+            type=events.REJECTED,
+            body={"from": component.state, "to": to, "reason": verdict.reason, "message": verdict.reason},
+        )
+        return False
+    why = reason or verdict.reason
+    repo.record_state_change(
+        session,
+        request_id=component.request_id,
+        component_id=component.component_id,
+        from_state=component.state,
+        to_state=to,
+        reason=why,
+    )
+    events.append(
+        session,
+        engine.db,
+        request_id=component.request_id,
+        component_id=component.component_id,
+        type=events.COMPONENT,
+        body={
+            "componentId": component.component_id,
+            "state": to,
+            "from": component.state,
+            "reason": why,
+            "message": f"{component.component_id} ({component.item_id}) {to}: {why}",
+        },
+    )
+    component.state = to
+    now = utcnow()
+    if to == "running":
+        component.started_at = component.started_at or now
+        component.finished_at = None
+    if to in ("completed", "failed", "skipped", "cancelled"):
+        component.finished_at = now
+    return True
+
+
+def component_summary(rows: list[ComponentRow]) -> list[dict[str, Any]]:
+    return [
+        {"id": c.component_id, "dependsOn": list(c.depends_on), "state": c.state, "round": c.round}
+        for c in rows
+    ]
+
+
+def _completion(session: Session, engine: Engine, request: RequestRow, message: str) -> None:
+    events.append(
+        session,
+        engine.db,
+        request_id=request.id,
+        type=events.COMPLETION,
+        body={
+            "state": request.state,
+            "message": message,
+            "outputs": dict(request.outputs),
+            "error": request.error,
+            "guidance": request.guidance,
+        },
+    )
+
+
+def _finish_cleanup(session: Session, engine: Engine, request: RequestRow) -> None:
+    """A finished request keeps no secrets and no scratch files."""
+    delete_secrets(session, request_id=request.id)
+    shutil.rmtree(engine.workspace / request.id, ignore_errors=True)
+
+
+async def _in_thread(fn: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(fn, *args)
+
+
+# ---- request steps ------------------------------------------------------------------------------
+
+
+def _begin_request(request_id: str) -> dict[str, Any]:
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        request = repo.require_request(session, request_id, for_update=True)
+        if request.state == "submitted" and request.cancel_requested_at is None:
+            set_request_state(session, engine, request, "running")
+        rows = repo.components(session, request_id)
+        result = {"state": request.state, "components": component_summary(rows)}
+    engine.hub.notify()
+    return result
+
+
+@DBOS.step(name="pao.begin_request")
+async def begin_request(request_id: str) -> dict[str, Any]:
+    """Mark the request running; return its components (id, dependsOn, state, round)."""
+    result: dict[str, Any] = await _in_thread(_begin_request, request_id)
+    return result
+
+
+def _settle_request(request_id: str) -> str:
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        request = repo.require_request(session, request_id, for_update=True)
+        rows = repo.components(session, request_id)
+        if request.state in ("completed", "aborted", "cancelled"):
+            return request.state
+        if all(c.state == "completed" for c in rows):
+            set_request_state(session, engine, request, "completed")
+            _finish_cleanup(session, engine, request)
+            _completion(session, engine, request, "Request completed: every component is done")
+        elif request.cancel_requested_at is not None:
+            for c in rows:
+                if c.state in ("pending", "failed"):
+                    set_component_state(session, engine, c, "cancelled")
+            set_request_state(session, engine, request, "cancelled")
+            _finish_cleanup(session, engine, request)
+            _completion(session, engine, request, "Request cancelled")
+        else:
+            failed = next((c for c in rows if c.state == "failed"), None)
+            if failed is not None and failed.error:
+                request.error = {"componentId": failed.component_id, **failed.error}
+                catalog = engine.catalog()
+                team = catalog.teams.get(failed.team) if catalog is not None else None
+                guidance = guidance_for_error(
+                    failed.error,
+                    escalation=escalation_for(team, team_id=failed.team or None),
+                    can_escalate=bool(failed.manual_actions) and failed.mode == "automatic",
+                )
+                request.guidance = guidance.to_dict()
+            set_request_state(session, engine, request, "failed")
+            _completion(
+                session,
+                engine,
+                request,
+                "Request failed and waits for a person: retry, abort or cancel",
+            )
+        state = request.state
+    engine.hub.notify()
+    return state
+
+
+@DBOS.step(name="pao.settle_request")
+async def settle_request(request_id: str) -> str:
+    """Nothing is running: the request is completed, cancelled, or failed (waiting for a person)."""
+    state: str = await _in_thread(_settle_request, request_id)
+    return state
+
+
+def _apply_control(request_id: str, operation: str) -> dict[str, Any]:
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        request = repo.require_request(session, request_id, for_update=True)
+        rows = repo.components(session, request_id)
+        if operation == "retry" and request.state == "retrying":
+            for c in rows:
+                if c.state == "failed":
+                    set_component_state(session, engine, c, "pending", reason="retry requested")
+                    c.round += 1
+                    c.error = None
+            request.error = None
+            request.guidance = None
+            set_request_state(session, engine, request, "running")
+        elif operation in ("abort", "cancel") and request.state in ("aborted", "cancelled"):
+            target = "skipped" if operation == "abort" else "cancelled"
+            for c in rows:
+                if c.state == "pending" or (c.state == "failed" and operation == "cancel"):
+                    set_component_state(session, engine, c, target)
+            _finish_cleanup(session, engine, request)
+            _completion(session, engine, request, f"Request {request.state}")
+        result = {"state": request.state, "components": component_summary(rows)}
+    engine.hub.notify()
+    return result
+
+
+@DBOS.step(name="pao.apply_control")
+async def apply_control(request_id: str, operation: str) -> dict[str, Any]:
+    """Carry out retry/abort/cancel (the service already moved the request's state)."""
+    result: dict[str, Any] = await _in_thread(_apply_control, request_id, operation)
+    return result
+
+
+# ---- component steps ----------------------------------------------------------------------------
+
+
+def _begin_component(request_id: str, component_id: str, round: int) -> dict[str, Any]:
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        request = repo.require_request(session, request_id)
+        component = repo.require_component(session, request_id, component_id)
+        types = [a.get("type", "") for a in component.actions]
+        if component.state in ("completed", "cancelled", "skipped"):
+            return {"state": component.state, "actions": types}
+        if request.cancel_requested_at is not None:
+            set_component_state(session, engine, component, "cancelled")
+        elif component.state != "running":
+            component.round = round
+            set_component_state(session, engine, component, "running")
+        state = component.state
+    engine.hub.notify()
+    return {"state": state, "actions": types}
+
+
+@DBOS.step(name="pao.begin_component")
+async def begin_component(request_id: str, component_id: str, round: int) -> dict[str, Any]:
+    """Mark the component running (or cancelled); return its action types."""
+    result: dict[str, Any] = await _in_thread(_begin_component, request_id, component_id, round)
+    return result
+
+
+def _end_component(request_id: str, component_id: str, state: str) -> str:
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        request = repo.require_request(session, request_id, for_update=True)
+        component = repo.require_component(session, request_id, component_id)
+        if component.state == "running":
+            if state == "completed":
+                request.completion_seq += 1
+                component.completed_seq = request.completion_seq
+            set_component_state(session, engine, component, state)
+        final = component.state
+    engine.hub.notify()
+    return final
+
+
+@DBOS.step(name="pao.end_component")
+async def end_component(request_id: str, component_id: str, state: str) -> str:
+    final: str = await _in_thread(_end_component, request_id, component_id, state)
+    return final
+
+
+# ---- actions ------------------------------------------------------------------------------------
+
+
+def attempt_key(request_id: str, component_id: str, index: int, round: int) -> str:
+    """Stable per attempt: a re-run after a crash sends the same key, a person's retry a new one."""
+    return f"{request_id}/{component_id}/{index}/{round}"
+
+
+def _with_secrets(current: Mapping[str, Any], secrets: Mapping[str, str]) -> dict[str, Any]:
+    joined = copy.deepcopy(dict(current))
+    for key, value in secrets.items():
+        group_id, _, field_id = key.partition(".")
+        group = joined.get(group_id)
+        if field_id and isinstance(group, dict):
+            group[field_id] = Secret(value)
+    return joined
+
+
+def _system_scope(engine: Engine, stored: Mapping[str, Any]) -> dict[str, Any]:
+    system = copy.deepcopy(dict(stored.get("system") or {}))
+    system["secrets"] = {
+        name: {key: Secret(value.get_secret_value()) for key, value in entries.items()}
+        for name, entries in engine.settings.credentials.items()
+    }
+    return system
+
+
+class _Prepared:
+    """What the prepare transaction hands to the run: never stored, may hold secrets."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.state: str = kw.get("state", "running")
+        self.action: Action | None = kw.get("action")
+        self.input: dict[str, Any] = kw.get("input", {})
+        self.secrets: frozenset[str] = kw.get("secrets", frozenset())
+        self.key: str = kw.get("key", "")
+        self.requester: str = kw.get("requester", "")
+        self.metadata: dict[str, Any] = kw.get("metadata", {})
+
+
+def _fail_run(
+    session: Session, engine: Engine, run: ActionRunRow, component: ComponentRow, error: dict[str, Any]
+) -> None:
+    run.state = "failed"
+    run.error = str(error.get("message", ""))
+    run.failure_class = str(error.get("failureClass", "configuration"))
+    run.finished_at = utcnow()
+    component.error = {
+        "actionIndex": run.index,
+        "actionType": run.type,
+        "message": run.error,
+        "failureClass": run.failure_class,
+        "retryable": bool(error.get("retryable", False)),
+        "details": error.get("details") or {},
+    }
+    events.append(
+        session,
+        engine.db,
+        request_id=run.request_id,
+        component_id=run.component_id,
+        action_index=run.index,
+        type=events.ACTION,
+        body={
+            "componentId": run.component_id,
+            "index": run.index,
+            "type": run.type,
+            "state": "failed",
+            "attempt": run.attempt,
+            "failureClass": run.failure_class,
+            "message": f"{run.component_id} action {run.index + 1} ({run.type}) failed: {run.error}",
+        },
+    )
+
+
+def _prepare_action(request_id: str, component_id: str, index: int, round: int) -> _Prepared:
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        request = repo.require_request(session, request_id)
+        component = repo.require_component(session, request_id, component_id)
+        spec = component.actions[index]
+        done = repo.completed_action_run(
+            session, request_id=request_id, component_id=component_id, index=index
+        )
+        if done is not None:
+            if done.attempt != round:
+                events.append(
+                    session,
+                    engine.db,
+                    request_id=request_id,
+                    component_id=component_id,
+                    action_index=index,
+                    type=events.ACTION,
+                    body={
+                        "componentId": component_id,
+                        "index": index,
+                        "type": done.type,
+                        "state": "completed",
+                        "attempt": done.attempt,
+                        "reused": True,
+                        "message": f"{component_id} action {index + 1} ({done.type}) already done; reused",
+                    },
+                )
+            return _Prepared(state="completed")
+        if request.cancel_requested_at is not None:
+            return _Prepared(state="cancelled")
+        # A ticket keeps its key across a person's retries (the action finds its ticket instead of
+        # filing a second one); other actions get a new key per retry round.
+        key = attempt_key(request_id, component_id, index, 0 if spec.get("type") == "jira-ticket" else round)
+        run = repo.action_run(
+            session, request_id=request_id, component_id=component_id, index=index, attempt=round
+        )
+        if run is None:
+            run = ActionRunRow(
+                request_id=request_id,
+                component_id=component_id,
+                index=index,
+                type=str(spec.get("type", "")),
+                attempt=round,
+                state="running",
+                attempt_key=key,
+                started_at=utcnow(),
+            )
+            session.add(run)
+        elif run.state != "running":
+            return _Prepared(state=run.state)
+        action = Action.model_validate(spec)
+        secrets = load_secrets(session, engine.box, request_id=request_id)
+        scope = {
+            "current": _with_secrets(component.current, secrets),
+            "output": dict(request.outputs),
+            "metadata": (request.system or {}).get("metadata", {}),
+            "system": _system_scope(engine, request.system or {}),
+        }
+        try:
+            rendered = render_action(
+                action, scope, for_display=False, endpoints=engine.settings.resolved_endpoints
+            )
+        except PaoError as exc:
+            session.flush()
+            _fail_run(
+                session,
+                engine,
+                run,
+                component,
+                {"message": exc.message, "failureClass": "configuration", "details": {}},
+            )
+            return _Prepared(state="failed")
+        run.input_display = rendered.display
+        events.append(
+            session,
+            engine.db,
+            request_id=request_id,
+            component_id=component_id,
+            action_index=index,
+            type=events.ACTION,
+            body={
+                "componentId": component_id,
+                "index": index,
+                "type": run.type,
+                "state": "running",
+                "attempt": round,
+                "message": f"{component_id} action {index + 1} ({run.type}) started",
+            },
+        )
+        prepared = _Prepared(
+            state="running",
+            action=action,
+            input=rendered.input,
+            secrets=rendered.secrets | frozenset(secrets.values()),
+            key=key,
+            requester=request.requester,
+            metadata={
+                "requestId": request_id,
+                "componentId": component_id,
+                "actionIndex": index,
+                "actionId": f"{component_id}.{index}",
+                "offeringId": request.catalog_id,
+                "itemId": component.item_id,
+                "team": component.team,
+                "requester": request.requester,
+                "user": request.requester,
+                "declaredOutputs": dict(action.outputs),
+            },
+        )
+    engine.hub.notify()
+    return prepared
+
+
+def _finish_action(
+    request_id: str, component_id: str, index: int, round: int, action: Action, result: ActionResult
+) -> str:
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        request = repo.require_request(session, request_id, for_update=True)
+        component = repo.require_component(session, request_id, component_id)
+        run = repo.action_run(
+            session, request_id=request_id, component_id=component_id, index=index, attempt=round
+        )
+        assert run is not None
+        if run.state != "running":
+            return run.state
+        for line in result.logs:
+            events.append(
+                session,
+                engine.db,
+                request_id=request_id,
+                component_id=component_id,
+                action_index=index,
+                type=events.LOG,
+                body={
+                    "componentId": component_id,
+                    "index": index,
+                    "level": line.level,
+                    "message": line.message,
+                },
+            )
+        error: dict[str, Any] | None = result.error.to_dict() if result.error is not None else None
+        outputs: dict[str, Any] = {}
+        if error is None:
+            try:
+                outputs = extract_outputs(action, result.outputs)
+            except PaoError as exc:
+                error = {"message": exc.message, "failureClass": "configuration", "retryable": False}
+        if error is not None and error.get("failureClass") == "cancelled":
+            run.state = "cancelled"
+            run.finished_at = utcnow()
+            run.error = str(error.get("message", ""))
+            run.failure_class = "cancelled"
+            events.append(
+                session,
+                engine.db,
+                request_id=request_id,
+                component_id=component_id,
+                action_index=index,
+                type=events.ACTION,
+                body={
+                    "componentId": component_id,
+                    "index": index,
+                    "type": run.type,
+                    "state": "cancelled",
+                    "attempt": round,
+                    "message": f"{component_id} action {index + 1} ({run.type}) cancelled",
+                },
+            )
+            state = "cancelled"
+        elif error is not None:
+            _fail_run(session, engine, run, component, error)
+            state = "failed"
+        else:
+            run.state = "completed"
+            run.finished_at = utcnow()
+            run.outputs = outputs
+            if run.type == "jira-ticket":
+                run.ticket_key = result.outputs.get("key")
+                run.ticket_url = result.outputs.get("url")
+            request.outputs = {**request.outputs, **outputs}
+            component.outputs = {**component.outputs, **outputs}
+            request.completion_seq += 1
+            events.append(
+                session,
+                engine.db,
+                request_id=request_id,
+                component_id=component_id,
+                action_index=index,
+                type=events.ACTION,
+                body={
+                    "componentId": component_id,
+                    "index": index,
+                    "type": run.type,
+                    "state": "completed",
+                    "attempt": round,
+                    "outputs": outputs,
+                    "message": f"{component_id} action {index + 1} ({run.type}) completed",
+                },
+            )
+            state = "completed"
+    engine.hub.notify()
+    return state
+
+
+def _cancel_requested(request_id: str) -> bool:
+    with current_engine().db.reading() as session:
+        request = repo.get_request(session, request_id)
+        return request is None or request.cancel_requested_at is not None
+
+
+async def _run_cancellable(
+    engine: Engine, request_id: str, prepared: _Prepared, workspace: Any
+) -> ActionResult:
+    assert prepared.action is not None
+    cancelled = asyncio.Event()
+    entry = (asyncio.get_running_loop(), cancelled)
+    engine.cancel_events[request_id].add(entry)
+    task = asyncio.ensure_future(
+        run_action(
+            engine.registry.require(f"pao:{prepared.action.type}"),
+            prepared.input,
+            workspace=workspace,
+            attempt_key=prepared.key,
+            secrets={f"secret{i}": value for i, value in enumerate(sorted(prepared.secrets))},
+            cancelled=cancelled,
+            metadata=prepared.metadata,
+        )
+    )
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=CANCEL_CHECK_SECONDS)
+            if done:
+                return task.result()
+            if not cancelled.is_set() and await asyncio.to_thread(_cancel_requested, request_id):
+                cancelled.set()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        engine.cancel_events[request_id].discard(entry)
+        if not engine.cancel_events[request_id]:
+            engine.cancel_events.pop(request_id, None)
+
+
+async def execute_action(request_id: str, component_id: str, index: int, round: int) -> str:
+    """Run one action attempt: reuse it if done, render its input, run it, record the outcome."""
+    engine = current_engine()
+    prepared: _Prepared = await _in_thread(_prepare_action, request_id, component_id, index, round)
+    if prepared.state != "running" or prepared.action is None:
+        return prepared.state
+    workspace = engine.workspace / request_id / component_id / str(index)
+    result = await _run_cancellable(engine, request_id, prepared, workspace)
+    state: str = await _in_thread(
+        _finish_action, request_id, component_id, index, round, prepared.action, result
+    )
+    return state
+
+
+@DBOS.step(name="pao.run_action")
+async def run_action_step(request_id: str, component_id: str, index: int, round: int) -> str:
+    """One action attempt as a DBOS step; returns the action's state (completed/failed/cancelled)."""
+    return await execute_action(request_id, component_id, index, round)
