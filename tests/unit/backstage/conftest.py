@@ -23,8 +23,13 @@ def load_sample(root: Path = SAMPLE_CATALOG) -> Catalog:
 
 
 def sample_settings(data_dir: Path, **overrides: object) -> Settings:
-    options: dict[str, object] = {"demo_provisioner": True, **overrides}
-    return Settings(data_dir=data_dir, catalog_dir=SAMPLE_CATALOG, base_url=BASE_URL, **options)  # type: ignore[arg-type]
+    options: dict[str, object] = {
+        "catalog_dir": SAMPLE_CATALOG,
+        "base_url": BASE_URL,
+        "demo_provisioner": True,
+    }
+    options.update(overrides)
+    return Settings(data_dir=data_dir, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
