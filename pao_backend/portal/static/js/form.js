@@ -95,9 +95,9 @@ function showServerErrors(error) {
   if (firstBad) firstBad.focus();
 }
 
-function body() {
+function body(extra = {}) {
   const { values, secrets } = collect();
-  const payload = { offeringId: meta.offeringId, values };
+  const payload = { catalogId: meta.offeringId, values, ...extra };
   if (Object.keys(secrets).length) payload.secrets = secrets;
   return payload;
 }
@@ -211,7 +211,7 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   button.textContent = "Submitting…";
   try {
-    const created = await api("POST", "/api/pao/v1/requests", body());
+    const created = await api("POST", "/api/pao/v1/requests", body({ version: meta.version }));
     window.location.assign(`/requests/${encodeURIComponent(created.id)}`);
   } catch (error) {
     button.disabled = false;

@@ -90,7 +90,7 @@ function render(d) {
     $("failure-message").textContent = typeof message === "string" ? message : JSON.stringify(message);
     const steps = g && (g.nextSteps || g.next_steps);
     $("failure-guidance").textContent = Array.isArray(steps) ? `What to do: ${steps.join(" ")}` : (typeof d.guidance === "string" ? d.guidance : "Retry when the cause is fixed, or escalate to the owning team.");
-    $("failure-contact").textContent = esc ? `Contact: ${[esc.team, esc.contact, esc.chat, esc.jiraProject && `JIRA ${esc.jiraProject}`].filter(Boolean).join(" · ")}` : "";
+    $("failure-contact").textContent = esc ? `Contact: ${[esc.teamName || esc.team, esc.contact, esc.chat, esc.jiraProject && `JIRA ${esc.jiraProject}`, esc.hours].filter(Boolean).join(" · ")}` : "";
     $("retry-btn").hidden = g && g.retryable === false;
   } else {
     box.hidden = true;
@@ -135,7 +135,7 @@ function logEvent(event) {
 
 function connect() {
   if (source) source.close();
-  const url = `${base}/events${lastEventId ? `?after=${lastEventId}` : ""}`;
+  const url = `${base}/events/stream${lastEventId ? `?after=${lastEventId}` : ""}`;
   source = new EventSource(url);
   source.onopen = () => setLive(true, "live");
   source.onerror = () => {

@@ -1,0 +1,237 @@
+"""The portal in a real browser (Debian's Chromium via Playwright) against a real PAO served by uvicorn:
+sample catalog, demo provisioner, built-in inbox, SQLite in a temporary folder.
+
+The browser must start: if it cannot, these tests fail (they never skip). Screenshots of every page
+visited land in test-artifacts/screenshots/ (git-ignored) so a person can look at what users see.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from tests.conftest import ROOT, SAMPLE_CATALOG
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+LIVE_TIMEOUT_MS = 60_000
+# The team that fulfils the sample Kafka topic by hand (catalog/messaging/messaging-kafka-topic.yaml).
+MESSAGING = {"X-PAO-On-Behalf-Of": "user:default/mia", "X-PAO-On-Behalf-Of-Teams": "platform-messaging"}
+
+
+@pytest.fixture(scope="module")
+def pao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PAO process on an ephemeral port (the socket is bound here and handed to uvicorn by fd)."""
+    data = tmp_path_factory.mktemp("pao-e2e")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PAO_ENVIRONMENT": "development",
+        "PAO_CATALOG_DIR": str(SAMPLE_CATALOG),
+        "PAO_DATA_DIR": str(data),
+        "PAO_DATABASE_URL": "",
+        "PAO_DEMO_PROVISIONER": "true",
+        "PAO_BASE_URL": base,
+        "PAO_PROVISIONER_URL": f"{base}/demo/provisioner",
+        "PAO_EXECUTOR_ID": f"pao-e2e-{uuid.uuid4().hex[:8]}",
+        "PAO_DEV_IDENTITY": "user:default/dev",
+        "PAO_DEV_IDENTITY_TEAMS": '["developer-experience"]',
+    }
+    log = (data / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "pao_backend.app:create_app",
+            "--factory",
+            "--fd",
+            str(sock.fileno()),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        pass_fds=[sock.fileno()],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    sock.close()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"PAO exited with {process.returncode}:\n{(data / 'server.log').read_text()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"PAO did not answer within 60 s:\n{(data / 'server.log').read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); see .ci/run"
+        )
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    except Exception as exc:  # any launch failure must fail the run, not skip it
+        pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}")
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, pao: str) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=pao, viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def mark_document(page: Page) -> None:
+    """Leave a marker in the document: if the page reloads or navigates, the marker is gone."""
+    page.evaluate("window.__paoNoReload = 'still here'")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.__paoNoReload") == "still here", "the page reloaded"
+
+
+def request_id_from(page: Page) -> str:
+    match = re.search(r"/requests/([^/?#]+)$", page.url)
+    assert match, page.url
+    return match.group(1)
+
+
+# --- catalog, offering, form ------------------------------------------------------------------------
+
+
+def test_catalog_home_search_and_filters_narrow_the_cards(page: Page) -> None:
+    page.goto("/")
+    cards = page.locator("#catalog-cards .card:visible")
+    expect(cards).to_have_count(9)
+    page.get_by_label("Search").fill("postgres")
+    expect(cards).to_have_count(2)  # the database and the web-app bundle that contains it
+    page.get_by_label("Search").fill("")
+    page.get_by_label("Fulfilment").select_option("manual")
+    expect(cards.first).to_contain_text("manual")
+    assert all("manual" in t for t in cards.all_inner_texts())
+    shot(page, "catalog-filtered")
+    page.get_by_label("Fulfilment").select_option("")
+    shot(page, "catalog")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "catalog-phone")
+
+
+def test_offering_page_shows_what_you_get_owner_and_fields(page: Page) -> None:
+    page.goto("/offerings/bundle-webapp-standard")
+    expect(page.get_by_role("heading", name="Web Application Stack")).to_be_visible()
+    expect(page.get_by_role("link", name="dx@example.com")).to_be_visible()
+    expect(page.locator(".steps > li")).to_have_count(3)
+    shot(page, "offering")
+
+
+def test_validation_messages_appear_beside_the_fields_as_the_user_types(page: Page) -> None:
+    page.goto("/offerings/database-postgresql-standard/request")
+    name = page.get_by_label("Database Name")
+    name.fill("Bad Name")
+    name.press("Tab")
+    expect(page.locator("#err-f-name")).to_contain_text("must match the pattern")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    storage = page.get_by_label("Storage (GB)")
+    storage.fill("5")
+    storage.press("Tab")
+    expect(page.locator("#err-f-basic-storageSize")).to_have_text("Storage (GB) must be ≥ 20")
+    email = page.get_by_label("Owner Email")
+    email.fill("not-an-email")
+    email.press("Tab")
+    expect(page.locator("#err-f-advanced-ownerEmail")).to_contain_text("email address")
+    extensions = page.locator("#f-advanced-extensions input")
+    for i in range(4):
+        extensions.nth(i).check()
+    expect(page.locator("#err-f-advanced-extensions")).to_contain_text("at most 3 choices")
+    shot(page, "form-invalid")
+    page.get_by_role("button", name="Submit request").click()
+    expect(page.locator("#form-error")).to_contain_text("need attention")
+    assert "/request" in page.url  # nothing was submitted
+    # Fixing a field clears its message while typing.
+    name.fill("orders-db")
+    expect(page.locator("#err-f-name")).to_be_empty()
+
+
+def test_server_422_errors_are_shown_on_the_same_fields(page: Page) -> None:
+    """The browser's copy of the rules is loosened on purpose, so only the server can catch the bad name."""
+
+    def loosen(route: object) -> None:
+        response = route.fetch()  # type: ignore[attr-defined]
+        html = response.text().replace('"pattern": "^[a-z][a-z0-9-]{2,28}[a-z0-9]$"', '"pattern": ".*"')
+        route.fulfill(response=response, body=html)  # type: ignore[attr-defined]
+
+    page.route("**/offerings/database-postgresql-standard/request", loosen)
+    page.goto("/offerings/database-postgresql-standard/request")
+    page.get_by_label("Database Name").fill("Bad Name")
+    page.get_by_role("button", name="Submit request").click()
+    expect(page.locator("#err-f-name")).to_contain_text("must match the pattern")
+    expect(page.locator("#form-error")).to_contain_text("problem")
+    shot(page, "form-server-422")
