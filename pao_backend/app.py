@@ -14,6 +14,7 @@ from pao_backend.api.routes import catalog as catalog_routes
 from pao_backend.api.routes import presets as presets_routes
 from pao_backend.api.routes import requests as requests_routes
 from pao_backend.api.routes import tickets as tickets_routes
+from pao_backend.auth import Authenticator
 from pao_backend.backstage.catalog_routes import catalog_router
 from pao_backend.backstage.scaffolder_routes import scaffolder_router
 from pao_backend.catalog.service import CatalogService
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Built at start so that running without authentication is logged once, loudly, before any request.
+    app.state.authenticator = Authenticator(settings)
     app.state.catalog = CatalogService(settings.catalog_dir, endpoints=settings.resolved_endpoints)
     app.state.db = Database.from_settings(settings)
     install_error_handlers(app)
