@@ -90,18 +90,16 @@ async def wait_for_ticket(
     read: ReadTicket,
     recv: Receive,
     poll_seconds: float,
-    on_check: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None,
+    stop: Callable[[Mapping[str, Any]], bool] = lambda _snapshot: False,
 ) -> Mapping[str, Any]:
     """Until the ticket is closed: read it (a step), then wait for a wake-up or `poll_seconds`.
 
-    Returns the closing snapshot; the caller decides by `ticket_outcome(...)` (done → outputs, rejected →
-    `rejection_error(...)`).
+    Returns the closing snapshot (or the one `stop` accepted, e.g. a cancel); the caller decides by
+    `ticket_outcome(...)` (done → outputs, rejected → `rejection_error(...)`).
     """
     while True:
         snapshot = await read(key)
-        if on_check is not None:
-            await on_check(snapshot)
-        if ticket_outcome(snapshot) != "open":
+        if ticket_outcome(snapshot) != "open" or stop(snapshot):
             return snapshot
         await recv(ticket_topic(key), poll_seconds)
 

@@ -47,8 +47,8 @@ def app_parts(tmp_path: Path) -> Iterator[tuple[TestClient, Database, _Notes]]:
     app.state.db = db
     notes = _Notes()
     app.state.ticket_notify = notes
-    with TestClient(app) as client:
-        yield client, db, notes
+    # No lifespan (no `with`): these routes need the database, not the engine.
+    yield TestClient(app), db, notes
     db.dispose()
 
 
