@@ -34,6 +34,47 @@ def serve(
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
 
 
+@app.command()
+def worker() -> None:
+    """Run workflow workers only (no HTTP): share the work of `pao serve` processes on PostgreSQL."""
+    import signal
+    import threading
+
+    from pao_backend.catalog.service import CatalogService
+    from pao_backend.orchestration import engine as engine_runtime
+    from pao_backend.settings import Settings
+
+    settings = Settings()
+    catalog = CatalogService(settings.catalog_dir, endpoints=settings.resolved_endpoints)
+    engine = engine_runtime.build_engine(settings, catalog=lambda: catalog.current, workers=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    engine_runtime.launch(engine)
+    typer.echo(
+        f"pao worker {settings.executor_id} running (app version {settings.app_version}); Ctrl-C stops it"
+    )
+    try:
+        stop.wait()
+    finally:
+        engine_runtime.shutdown()
+        engine.db.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply PAO's database migrations (also done on every start)."""
+    from pao_backend.persistence.db import Database
+    from pao_backend.persistence.migrate import migrate as apply
+    from pao_backend.settings import Settings
+
+    database = Database.from_settings(Settings())
+    try:
+        typer.echo(f"database at revision {apply(database)}")
+    finally:
+        database.dispose()
+
+
 # ---- catalog documents: validate, render, new, schema ------------------------------------------------
 
 _FORMATS = ("text", "json", "github")
