@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
+from pao_backend.api.routes import actions as actions_routes
 from pao_backend.api.routes import catalog as catalog_routes
 from pao_backend.api.routes import presets as presets_routes
 from pao_backend.api.routes import requests as requests_routes
@@ -23,6 +24,7 @@ from pao_backend.orchestration import engine as engine_runtime
 from pao_backend.persistence.db import Database
 from pao_backend.portal.routes import portal_router, static_files
 from pao_backend.settings import Settings
+from pao_backend.ticketing.factory import ticket_system
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,7 +34,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Migrations, then the durable engine (DBOS is launched off the loop: its workflows get their own).
         engine = await asyncio.to_thread(
-            engine_runtime.build_engine, settings, catalog=lambda: app.state.catalog.current, db=app.state.db
+            engine_runtime.build_engine,
+            settings,
+            catalog=lambda: app.state.catalog.current,
+            db=app.state.db,
+            registry=app.state.actions,
         )
         await asyncio.to_thread(engine_runtime.launch, engine)
         app.state.engine = engine
@@ -57,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = Authenticator(settings)
     app.state.catalog = CatalogService(settings.catalog_dir, endpoints=settings.resolved_endpoints)
     app.state.db = Database.from_settings(settings)
+    # One action registry for the engine and the remote-invoke API.
+    app.state.actions = engine_runtime.default_registry(
+        settings, tickets=ticket_system(settings, db=app.state.db, catalog=lambda: app.state.catalog.current)
+    )
     install_error_handlers(app)
     app.include_router(catalog_router)
     app.include_router(scaffolder_router)
@@ -68,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(requests_routes.router)
+    app.include_router(actions_routes.actions_router(app.state.actions, settings))
     if settings.demo_provisioner:
         app.include_router(
             create_demo_router(delay=settings.demo_provisioner_delay, base_url=settings.provisioner_url)

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # Named base URLs that rest-api actions reference with `endpoint.base` (like credentials: by
     # reference, so documents never hard-code an environment's hosts).
     endpoints: dict[str, str] = Field(default_factory=dict)
+    # Named git repositories (URL or local path) that git-commit actions reference by name.
+    # `services` defaults to a local bare repository under data_dir (created by the first commit).
+    repositories: dict[str, str] = Field(default_factory=dict)
+    # Absolute paths or URL prefixes a cookiecutter action may use besides the folders of templates_dir.
+    template_locations: list[str] = Field(default_factory=list)
     # `.system.platform` values: account, region, environment.
     platform: dict[str, str] = Field(
         default_factory=lambda: {"account": "local", "region": "local", "environment": "development"}
@@ -88,6 +93,13 @@ class Settings(BaseSettings):
         if self.demo_provisioner:
             endpoints.setdefault("provisioner", self.provisioner_url)
         return endpoints
+
+    @property
+    def resolved_repositories(self) -> dict[str, str]:
+        """Configured repositories, plus `services` → a local bare repository under data_dir unless set."""
+        repositories = dict(self.repositories)
+        repositories.setdefault("services", str((self.data_dir / "git" / "services.git").resolve()))
+        return repositories
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:

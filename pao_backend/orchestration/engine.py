@@ -33,6 +33,7 @@ from pao_backend.persistence.db import Database, engine_database_url
 from pao_backend.persistence.tables import ExecutorRow, RequestRow, utcnow
 from pao_backend.settings import Settings
 from scaffolder_actions import ActionRegistry
+from scaffolder_actions.tickets import TicketSystem
 
 from .events import EventHub
 
@@ -261,15 +262,33 @@ def enqueue_request(engine: Engine, request_id: str) -> None:
 # ---- building one -------------------------------------------------------------------------------
 
 
-def default_registry(settings: Settings) -> ActionRegistry:
-    """The actions this deployment can run, with credentials from settings (by name)."""
-    from scaffolder_actions import Credential, create_rest_api_action
+def default_registry(settings: Settings, *, tickets: TicketSystem | None = None) -> ActionRegistry:
+    """The actions this deployment can run: credentials, templates and repositories from settings (by
+    name); pao:jira-ticket when a ticket system is given."""
+    from scaffolder_actions import (
+        Credential,
+        create_cookiecutter_action,
+        create_git_commit_action,
+        create_jira_ticket_action,
+        create_rest_api_action,
+    )
 
     credentials = {
         name: Credential.from_mapping({k: v.get_secret_value() for k, v in values.items()})
         for name, values in settings.credentials.items()
     }
-    return ActionRegistry([create_rest_api_action(credentials=credentials)])
+    registry = ActionRegistry(
+        [
+            create_rest_api_action(credentials=credentials),
+            create_cookiecutter_action(
+                templates_root=settings.templates_dir, allowed_locations=settings.template_locations
+            ),
+            create_git_commit_action(repositories=settings.resolved_repositories),
+        ]
+    )
+    if tickets is not None:
+        registry.register(create_jira_ticket_action(tickets=tickets))
+    return registry
 
 
 def build_engine(
