@@ -23,10 +23,11 @@ export function toDeferredEntity(
   const { uid: _uid, etag: _etag, generation: _generation, ...metadata } =
     entity.metadata as Entity['metadata'] & { generation?: number };
   const location = paoLocationRef(options.baseUrl);
+  // PAO names each document's own location; the provider's location is only the fallback.
   const annotations: Record<string, string> = {
-    ...(metadata.annotations ?? {}),
     [ANNOTATION_LOCATION]: location,
     [ANNOTATION_ORIGIN_LOCATION]: location,
+    ...(metadata.annotations ?? {}),
   };
   return {
     locationKey: options.locationKey,

@@ -144,7 +144,7 @@ export class PaoClient {
   ): Promise<PaoInvokeResult> {
     const result = (await this.json(
       'POST',
-      `/api/pao/v1/actions/${encodeURIComponent(actionId)}:invoke`,
+      `/api/pao/v1/actions/${encodeURIComponent(actionId).replace(/%3A/gi, ':')}:invoke`,
       options,
       body,
       { timeout: false },

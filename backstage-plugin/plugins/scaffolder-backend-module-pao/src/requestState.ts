@@ -123,3 +123,29 @@ export function eventLine(event: PaoEvent): { level: 'info' | 'warn' | 'error'; 
   const level = raw === 'error' ? 'error' : raw === 'warn' || raw === 'warning' ? 'warn' : 'info';
   return { level, message: `${prefix}${message}` };
 }
+
+/** Where a person follows the request's tickets: the one ticket, or PAO's page when there are several. */
+export function ticketsUrl(request: PaoRequest, requestUrl: string): string | undefined {
+  const urls = new Set<string>();
+  for (const component of components(request)) {
+    if (component.ticket?.url) urls.add(component.ticket.url);
+    for (const action of Array.isArray((component as { actions?: unknown }).actions)
+      ? ((component as { actions: { ticketUrl?: string }[] }).actions ?? [])
+      : []) {
+      if (action.ticketUrl) urls.add(action.ticketUrl);
+    }
+  }
+  if (urls.size === 0) return undefined;
+  return urls.size === 1 ? [...urls][0] : requestUrl;
+}
+
+/** A short Markdown summary for the task's output text: state, components, plain outputs. */
+export function requestSummary(request: PaoRequest, waiting?: string[]): string {
+  const state = requestState(request);
+  const lines = [`**${state}**${waiting?.length ? ` — waits on ${waiting.join(', ')}` : ''}`];
+  const parts = components(request).map(c => `${componentName(c)}: ${componentState(c) || 'unknown'}`);
+  if (parts.length) lines.push('', ...parts.map(p => `- ${p}`));
+  const outputs = Object.entries(requestOutputs(request)).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v));
+  if (outputs.length) lines.push('', ...outputs.map(([k, v]) => `- \`${k}\`: ${String(v)}`));
+  return lines.join('\n');
+}

@@ -15,6 +15,16 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
   let event = '';
   let id: string | undefined;
   let data: string[] = [];
+  const field = (line: string) => {
+    if (line.startsWith(':')) return;
+    const colon = line.indexOf(':');
+    const name = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (name === 'event') event = value;
+    else if (name === 'data') data.push(value);
+    else if (name === 'id') id = value;
+  };
   for await (const chunk of body) {
     buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
     let newline: number;
@@ -27,15 +37,9 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
         data = [];
         continue;
       }
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? '' : line.slice(colon + 1);
-      if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-      else if (field === 'id') id = value;
+      field(line);
     }
   }
+  if (buffer) field(buffer);
   if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
 }

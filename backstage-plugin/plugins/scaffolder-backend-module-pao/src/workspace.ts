@@ -1,4 +1,7 @@
-import { deserializeDirectoryContents, serializeDirectoryContents } from '@backstage/plugin-scaffolder-node';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
+import { serializeDirectoryContents } from '@backstage/plugin-scaffolder-node';
 import { PaoFile } from './client';
 
 /** Larger workspaces are refused rather than shipped to PAO on every step. */
@@ -22,15 +25,12 @@ export async function readWorkspace(workspacePath: string): Promise<PaoFile[]> {
   return entries;
 }
 
-/** Writes the files a PAO action returned into the workspace (paths cannot escape it). */
+/** Writes the files a PAO action returned into the workspace (paths cannot escape it; modes kept). */
 export async function writeWorkspace(workspacePath: string, files: PaoFile[]): Promise<void> {
-  await deserializeDirectoryContents(
-    workspacePath,
-    files.map(f => ({
-      path: f.path,
-      content: Buffer.from(f.base64Content, 'base64'),
-      executable: f.executable ?? false,
-      symlink: false,
-    })),
-  );
+  for (const file of files) {
+    const target = resolveSafeChildPath(workspacePath, file.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, Buffer.from(file.base64Content, 'base64'));
+    await chmod(target, file.executable ? 0o755 : 0o644);
+  }
 }

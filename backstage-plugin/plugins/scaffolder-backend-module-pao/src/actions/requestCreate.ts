@@ -1,3 +1,4 @@
+import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { JsonObject } from '@backstage/types';
 import { PaoClient } from '../client';
@@ -16,7 +17,7 @@ export const requestCreateExamples = [
       '    name: Submit to PAO',
       '    action: pao:request:create',
       '    input:',
-      '      offeringId: bundle-webapp-standard',
+      '      catalogId: bundle-webapp-standard',
       '      values: ${{ parameters }}',
     ].join('\n'),
   },
@@ -45,7 +46,9 @@ export function createPaoRequestCreateAction(options: { client: PaoClient }) {
     supportsDryRun: true,
     schema: {
       input: {
-        offeringId: z => z.string().min(1).describe('Id of the PAO catalog item or bundle'),
+        catalogId: z => z.string().min(1).optional().describe('Id of the PAO catalog item or bundle'),
+        offeringId: z => z.string().min(1).optional().describe('Same as catalogId (the name PAO\'s API uses)'),
+        version: z => z.string().optional().describe('The document version the form was built from (informational)'),
         values: z =>
           z.record(z.any()).optional().describe('Form values, usually ${{ parameters }}; PAO applies defaults'),
         secrets: z =>
@@ -57,12 +60,17 @@ export function createPaoRequestCreateAction(options: { client: PaoClient }) {
       output: {
         requestId: z => z.string().describe("PAO's request id"),
         status: z => z.string().describe('The request state right after submission'),
-        requestUrl: z => z.string().describe("The request's page in PAO's portal"),
+        url: z => z.string().describe("The request's page in PAO's portal"),
+        requestUrl: z => z.string().describe('Same as url'),
         apiUrl: z => z.string().describe('The request as JSON (PAO API)'),
         eventsUrl: z => z.string().describe("The request's event stream (server-sent events)"),
       },
     },
     async handler(ctx) {
+      const offeringId = ctx.input.catalogId ?? ctx.input.offeringId;
+      if (!offeringId) {
+        throw new InputError(`${REQUEST_CREATE_ID} needs catalogId: the id of the PAO catalog item or bundle`);
+      }
       const values = (ctx.input.values ?? {}) as JsonObject;
       const secrets = forwardedSecrets(
         ctx.input.secrets as Record<string, string> | undefined,
@@ -71,25 +79,27 @@ export function createPaoRequestCreateAction(options: { client: PaoClient }) {
       const onBehalfOf = ctx.user?.ref;
       if (ctx.isDryRun) {
         ctx.logger.info(
-          `Dry run: would submit ${ctx.input.offeringId} to PAO on behalf of ${onBehalfOf ?? 'the service'} with ${Object.keys(values).length} values`,
+          `Dry run: would submit ${offeringId} to PAO on behalf of ${onBehalfOf ?? 'the service'} with ${Object.keys(values).length} values`,
         );
         const id = 'dry-run';
         ctx.output('requestId', id);
         ctx.output('status', 'dry-run');
+        ctx.output('url', client.requestUrl(id));
         ctx.output('requestUrl', client.requestUrl(id));
         ctx.output('apiUrl', client.apiUrl(id));
         ctx.output('eventsUrl', client.eventsUrl(id));
         return;
       }
       const created = await client.createRequest(
-        { offeringId: ctx.input.offeringId, values, ...(secrets ? { secrets } : {}) },
+        { offeringId, values, ...(secrets ? { secrets } : {}) },
         { onBehalfOf, signal: ctx.signal },
       );
       const id = String(created.id);
       const status = String(created.status ?? created.state ?? 'submitted');
-      ctx.logger.info(`PAO request ${id} created for ${ctx.input.offeringId} (${status}): ${client.requestUrl(id)}`);
+      ctx.logger.info(`PAO request ${id} created for ${offeringId} (${status}): ${client.requestUrl(id)}`);
       ctx.output('requestId', id);
       ctx.output('status', status);
+      ctx.output('url', client.requestUrl(id));
       ctx.output('requestUrl', client.requestUrl(id));
       ctx.output('apiUrl', client.apiUrl(id));
       ctx.output('eventsUrl', client.eventsUrl(id));

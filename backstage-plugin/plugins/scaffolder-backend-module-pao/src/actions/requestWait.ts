@@ -9,6 +9,8 @@ import {
   requestLinks,
   requestOutputs,
   requestState,
+  requestSummary,
+  ticketsUrl,
   waitingOn,
 } from '../requestState';
 
@@ -157,6 +159,8 @@ export function createPaoRequestWaitAction(options: { client: PaoClient; waitTim
         outputs: z => z.record(z.any()).describe("The request's non-secret outputs"),
         links: z => z.array(z.object({ title: z.string(), url: z.string() })).describe('PAO page, tickets, URLs'),
         waitingOn: z => z.array(z.string()).optional().describe('What the request still waits on, if it does'),
+        ticketsUrl: z => z.string().optional().describe("The request's ticket, or PAO's page when it has several"),
+        summary: z => z.string().describe('A short Markdown summary: state, components, plain outputs'),
       },
     },
     async handler(ctx) {
@@ -168,6 +172,7 @@ export function createPaoRequestWaitAction(options: { client: PaoClient; waitTim
         ctx.output('requestUrl', requestUrl);
         ctx.output('outputs', {});
         ctx.output('links', [{ title: 'Request in PAO', url: requestUrl }]);
+        ctx.output('summary', '**dry-run**');
         return;
       }
       const onBehalfOf = ctx.user?.ref;
@@ -206,6 +211,9 @@ export function createPaoRequestWaitAction(options: { client: PaoClient; waitTim
       ctx.output('requestUrl', requestUrl);
       ctx.output('outputs', requestOutputs(request));
       ctx.output('links', links);
+      ctx.output('summary', requestSummary(request, outcome.waitingOn));
+      const tickets = ticketsUrl(request, requestUrl);
+      if (tickets) ctx.output('ticketsUrl', tickets);
       if (outcome.waitingOn) {
         ctx.output('waitingOn', outcome.waitingOn);
         ctx.logger.info(
