@@ -77,15 +77,21 @@ export class PaoClient {
     return `${this.baseUrl}/api/pao/v1/requests/${encodeURIComponent(id)}`;
   }
 
+  /** The request's live event stream (server-sent events; `?after=<event id>` resumes). */
   eventsUrl(id: string): string {
-    return `${this.apiUrl(id)}/events`;
+    return `${this.apiUrl(id)}/events/stream`;
   }
 
+  /**
+   * Submits a request. `idempotencyKey` makes a retried Backstage step find the request it already
+   * created instead of creating a second one (PAO answers 200 with the existing request).
+   */
   async createRequest(
-    body: { offeringId: string; values: JsonObject; secrets?: Record<string, string>; dryRun?: boolean },
-    options: CallOptions,
+    body: { catalogId: string; version?: string; values: JsonObject; secrets?: Record<string, string> },
+    options: CallOptions & { idempotencyKey?: string },
   ): Promise<PaoRequest> {
-    return (await this.json('POST', '/api/pao/v1/requests', options, body)) as PaoRequest;
+    const headers = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
+    return (await this.json('POST', '/api/pao/v1/requests', options, body, { headers })) as PaoRequest;
   }
 
   async getRequest(id: string, options: CallOptions): Promise<PaoRequest> {
@@ -102,6 +108,7 @@ export class PaoClient {
    */
   async *streamEvents(id: string, after: number | undefined, options: CallOptions): AsyncGenerator<PaoEvent> {
     const query = after === undefined ? '' : `?after=${after}`;
+    // PAO ends the stream after a final completion; a failed request's stream stays open (it can be retried).
     const url = `${this.eventsUrl(id)}${query}`;
     const response = await this.send(url, {
       method: 'GET',
@@ -137,8 +144,8 @@ export class PaoClient {
       secrets?: Record<string, string>;
       files: PaoFile[];
       dryRun: boolean;
-      taskId?: string;
-      stepId?: string;
+      /** Stable per Backstage task step, so a retried step does not repeat side effects. */
+      attemptKey?: string;
     },
     options: CallOptions,
   ): Promise<PaoInvokeResult> {
@@ -168,12 +175,12 @@ export class PaoClient {
     path: string,
     options: CallOptions,
     body?: unknown,
-    extra: { timeout?: boolean } = {},
+    extra: { timeout?: boolean; headers?: Record<string, string> } = {},
   ): Promise<JsonValue> {
     const url = `${this.baseUrl}${path}`;
     const signals = [options.signal, extra.timeout === false ? undefined : AbortSignal.timeout(this.timeoutMs)];
     const present = signals.filter((s): s is AbortSignal => s !== undefined);
-    const headers = this.headers(options);
+    const headers = { ...this.headers(options), ...(extra.headers ?? {}) };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.send(url, {
       method,

@@ -64,6 +64,7 @@ test('a run sends the workspace to PAO and writes the returned files back into i
   assert.deepEqual(seen.body.input, { template: 'service-python' });
   assert.deepEqual(seen.body.secrets, { gitToken: 'g' });
   assert.equal(seen.body.dryRun, false);
+  assert.equal(seen.body.attemptKey, 'backstage:task-1:step-1');
   assert.deepEqual(seen.body.files, [
     { path: 'docs/in.txt', base64Content: Buffer.from('before').toString('base64'), executable: false },
   ]);

@@ -10,7 +10,7 @@ let client: PaoClient;
 
 before(async () => {
   pao.route('POST /api/pao/v1/requests', (req, res) => {
-    if (req.body.offeringId === 'nope') {
+    if (req.body.catalogId === 'nope') {
       json(res, 422, {
         error: { name: 'InputError', message: 'name: does not match ^[a-z]+$' },
         errors: [{ path: 'name', message: 'does not match ^[a-z]+$' }],
@@ -34,15 +34,17 @@ test('submits values and secrets as the initiating user with the service token',
   const seen = pao.seen.at(-1)!;
   assert.equal(seen.headers.authorization, 'Bearer svc-token');
   assert.equal(seen.headers['x-pao-on-behalf-of'], 'user:default/jdoe');
+  assert.equal(seen.headers['idempotency-key'], 'backstage:task-1:step-1');
   assert.deepEqual(seen.body, {
-    offeringId: 'bundle-webapp-standard',
+    catalogId: 'bundle-webapp-standard',
+    version: '1.0.0',
     values: { name: 'shop' },
     secrets: { password: 's3cret' },
   });
   assert.equal(ctx.outputs.requestId, 'req-42');
   assert.equal(ctx.outputs.status, 'submitted');
   assert.equal(ctx.outputs.requestUrl, `${pao.baseUrl}/requests/req-42`);
-  assert.equal(ctx.outputs.eventsUrl, `${pao.baseUrl}/api/pao/v1/requests/req-42/events`);
+  assert.equal(ctx.outputs.eventsUrl, `${pao.baseUrl}/api/pao/v1/requests/req-42/events/stream`);
 });
 
 test("PAO's refusal fails the step with PAO's message and the field errors", async () => {

@@ -16,7 +16,19 @@ type Component = {
   guidance?: unknown;
   ticket?: { key?: string; url?: string } | null;
   outputs?: Record<string, unknown>;
+  actions?: { ticket?: { key?: string; url?: string } | null; ticketUrl?: string; ticketKey?: string; state?: string }[];
 };
+
+/** A component's tickets, whether PAO puts them on the component or on its actions. */
+function tickets(component: Component): { key?: string; url?: string }[] {
+  const found: { key?: string; url?: string }[] = [];
+  if (component.ticket?.url || component.ticket?.key) found.push(component.ticket);
+  for (const action of Array.isArray(component.actions) ? component.actions : []) {
+    if (action.ticket?.url || action.ticket?.key) found.push(action.ticket);
+    else if (action.ticketUrl || action.ticketKey) found.push({ key: action.ticketKey, url: action.ticketUrl });
+  }
+  return found;
+}
 
 export function requestState(request: PaoRequest): string {
   return String(request.status ?? request.state ?? 'unknown').toLowerCase();
@@ -38,7 +50,12 @@ function componentName(component: Component): string {
 export function waitingOn(request: PaoRequest): string[] {
   const waiting = components(request)
     .filter(c => componentState(c) === 'waiting')
-    .map(c => (c.ticket?.key ? `${componentName(c)} (ticket ${c.ticket.key})` : componentName(c)));
+    .map(c => {
+      const keys = tickets(c)
+        .map(t => t.key)
+        .filter(Boolean);
+      return keys.length ? `${componentName(c)} (ticket ${keys.join(', ')})` : componentName(c);
+    });
   if (waiting.length === 0 && requestState(request) === 'scheduled') return ['a change window or an approval'];
   return waiting;
 }
@@ -100,7 +117,7 @@ export function requestLinks(request: PaoRequest, requestUrl: string): { title: 
     }
   };
   for (const component of components(request)) {
-    if (component.ticket?.url) add(`Ticket ${component.ticket.key ?? componentName(component)}`, component.ticket.url);
+    for (const ticket of tickets(component)) add(`Ticket ${ticket.key ?? componentName(component)}`, ticket.url);
   }
   const walk = (prefix: string, value: unknown) => {
     if (typeof value === 'string') add(prefix, value);
@@ -128,12 +145,7 @@ export function eventLine(event: PaoEvent): { level: 'info' | 'warn' | 'error'; 
 export function ticketsUrl(request: PaoRequest, requestUrl: string): string | undefined {
   const urls = new Set<string>();
   for (const component of components(request)) {
-    if (component.ticket?.url) urls.add(component.ticket.url);
-    for (const action of Array.isArray((component as { actions?: unknown }).actions)
-      ? ((component as { actions: { ticketUrl?: string }[] }).actions ?? [])
-      : []) {
-      if (action.ticketUrl) urls.add(action.ticketUrl);
-    }
+    for (const ticket of tickets(component)) if (ticket.url) urls.add(ticket.url);
   }
   if (urls.size === 0) return undefined;
   return urls.size === 1 ? [...urls][0] : requestUrl;

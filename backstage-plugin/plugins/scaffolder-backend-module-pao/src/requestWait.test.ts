@@ -12,7 +12,7 @@ let cancelled: string[] = [];
 
 before(async () => {
   pao.route('GET /api/pao/v1/requests/ok', (_req, res) => json(res, 200, requests.ok));
-  pao.route('GET /api/pao/v1/requests/ok/events', (_req, res) =>
+  pao.route('GET /api/pao/v1/requests/ok/events/stream', (_req, res) =>
     sse(res, [
       { id: 1, type: 'state', body: { state: 'running', message: 'Request running' } },
       { id: 2, type: 'log', componentId: 'database', body: { level: 'info', message: 'POST /databases -> 201' } },
@@ -20,11 +20,11 @@ before(async () => {
     ]),
   );
   pao.route('GET /api/pao/v1/requests/bad', (_req, res) => json(res, 200, requests.bad));
-  pao.route('GET /api/pao/v1/requests/bad/events', (_req, res) =>
+  pao.route('GET /api/pao/v1/requests/bad/events/stream', (_req, res) =>
     sse(res, [{ id: 7, type: 'completion', body: { state: 'failed', message: 'Request failed' } }]),
   );
   pao.route('GET /api/pao/v1/requests/slow', (_req, res) => json(res, 200, requests.slow));
-  pao.route('GET /api/pao/v1/requests/slow/events', (_req, res) =>
+  pao.route('GET /api/pao/v1/requests/slow/events/stream', (_req, res) =>
     sse(res, [{ id: 9, type: 'component', componentId: 'topic', body: { message: 'Ticket MSG-1 opened' } }], false),
   );
   pao.route('POST /api/pao/v1/requests/slow/cancel', (_req, res) => {
@@ -45,15 +45,17 @@ before(async () => {
       {
         id: 'database',
         state: 'failed',
-        error: { message: 'POST /databases answered 500' },
-        guidance: { message: 'The backend failed.', nextSteps: ['Retry later.'], escalation: { team: 'dba', contact: 'db@x' } },
+        error: 'POST /databases answered 500',
       },
     ],
+    guidance: { message: 'The backend failed.', nextSteps: ['Retry later.'], escalation: { team: 'dba', contact: 'db@x' } },
   };
   requests.slow = {
     id: 'slow',
     status: 'running',
-    components: [{ id: 'topic', state: 'waiting', ticket: { key: 'MSG-1', url: 'http://jira/browse/MSG-1' } }],
+    components: [
+      { id: 'topic', state: 'waiting', actions: [{ state: 'waiting', ticket: { key: 'MSG-1', url: 'http://jira/browse/MSG-1' } }] },
+    ],
   };
 });
 after(() => pao.stop());
@@ -68,7 +70,7 @@ test("streams PAO's events into the step log and outputs status, outputs and lin
   assert.equal(ctx.outputs.status, 'completed');
   assert.deepEqual(ctx.outputs.outputs, { database: { url: 'http://db.example' } });
   assert.deepEqual(ctx.outputs.links[1], { title: 'database.url', url: 'http://db.example' });
-  const stream = pao.seen.find(s => s.url.startsWith('/api/pao/v1/requests/ok/events'))!;
+  const stream = pao.seen.find(s => s.url.startsWith('/api/pao/v1/requests/ok/events/stream'))!;
   assert.equal(stream.headers['x-pao-on-behalf-of'], 'user:default/jdoe');
 });
 

@@ -28,8 +28,7 @@ export function createPaoRegistryAction(descriptor: PaoActionDescriptor, client:
           secrets: forwardedSecrets(undefined, ctx.secrets as Record<string, string> | undefined),
           files,
           dryRun: ctx.isDryRun ?? false,
-          taskId: ctx.task?.id,
-          stepId: ctx.step?.id,
+          attemptKey: ctx.task?.id ? `backstage:${ctx.task.id}:${ctx.step?.id ?? descriptor.id}` : undefined,
         },
         { onBehalfOf: ctx.user?.ref, signal: ctx.signal },
       );

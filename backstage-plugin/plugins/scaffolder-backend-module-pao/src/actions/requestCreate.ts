@@ -48,7 +48,7 @@ export function createPaoRequestCreateAction(options: { client: PaoClient }) {
       input: {
         catalogId: z => z.string().min(1).optional().describe('Id of the PAO catalog item or bundle'),
         offeringId: z => z.string().min(1).optional().describe('Same as catalogId (the name PAO\'s API uses)'),
-        version: z => z.string().optional().describe('The document version the form was built from (informational)'),
+        version: z => z.string().optional().describe('The offering version the form was built from'),
         values: z =>
           z.record(z.any()).optional().describe('Form values, usually ${{ parameters }}; PAO applies defaults'),
         secrets: z =>
@@ -91,8 +91,17 @@ export function createPaoRequestCreateAction(options: { client: PaoClient }) {
         return;
       }
       const created = await client.createRequest(
-        { offeringId, values, ...(secrets ? { secrets } : {}) },
-        { onBehalfOf, signal: ctx.signal },
+        {
+          catalogId: offeringId,
+          ...(ctx.input.version ? { version: ctx.input.version } : {}),
+          values,
+          ...(secrets ? { secrets } : {}),
+        },
+        {
+          onBehalfOf,
+          signal: ctx.signal,
+          idempotencyKey: ctx.task?.id ? `backstage:${ctx.task.id}:${ctx.step?.id ?? REQUEST_CREATE_ID}` : undefined,
+        },
       );
       const id = String(created.id);
       const status = String(created.status ?? created.state ?? 'submitted');
