@@ -249,7 +249,7 @@ def _beyond_schema(field: FormField, path: str, value: Any) -> list[FieldError]:
         size = file_size(value)
         if size is None:
             message = "must be a base64 data-url: data:<content type>;name=<file name>;base64,<content>"
-            errors.append(FieldError(path=path, message=message, code="format"))
+            errors.append(FieldError(path=path, message=message, code="dataUrl"))
         elif validation:
             if validation.min is not None and size < float(validation.min):
                 message = f"must be at least {_show(float(validation.min))} bytes (got {size})"
@@ -266,7 +266,7 @@ def _beyond_schema(field: FormField, path: str, value: Any) -> list[FieldError]:
     ):
         # The message never quotes the secret.
         errors.append(
-            FieldError(path=path, message="does not match the pattern the form requires", code="pattern")
+            FieldError(path=path, message="does not match the pattern the form requires", code="x-pao-pattern")
         )
     return errors
 
