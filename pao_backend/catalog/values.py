@@ -266,7 +266,9 @@ def _beyond_schema(field: FormField, path: str, value: Any) -> list[FieldError]:
     ):
         # The message never quotes the secret.
         errors.append(
-            FieldError(path=path, message="does not match the pattern the form requires", code="x-pao-pattern")
+            FieldError(
+                path=path, message="does not match the pattern the form requires", code="x-pao-pattern"
+            )
         )
     return errors
 
