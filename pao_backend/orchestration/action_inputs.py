@@ -297,4 +297,7 @@ def _git_commit(r: _Renderer, config: Mapping[str, Any], endpoints: Mapping[str,
         "commitMessage": message_display,
         **common,
     }
+    if config.get("targetPath") is not None:
+        target, target_display = r.both(config["targetPath"], Context.TEXT, "targetPath")
+        real["targetPath"], shown["targetPath"] = _safe_relative(r, target, "targetPath"), target_display
     return real, shown
