@@ -77,7 +77,11 @@ class DemoProvisioner:
 
 def create_demo_router(*, delay: float, base_url: str) -> APIRouter:
     """The /demo/provisioner router (DEMO ONLY)."""
-    demo = DemoProvisioner(delay=delay, base_url=base_url)
+    return demo_router(DemoProvisioner(delay=delay, base_url=base_url))
+
+
+def demo_router(demo: DemoProvisioner) -> APIRouter:
+    """The routes of one DemoProvisioner (tests keep the object to read what it saw)."""
     router = APIRouter(prefix="/demo/provisioner", tags=["demo provisioner (not real)"])
     KeyHeader = Header(None, alias="Idempotency-Key")
     DelayHeader = Header(None, alias="X-Demo-Delay")
