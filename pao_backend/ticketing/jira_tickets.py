@@ -101,14 +101,27 @@ class JiraTicketSystem:
             fields[self._epic_link_field] = draft.epic_key
         fields.update(draft.custom_fields)
 
-        def create(client: jira.JIRA) -> dict[str, Any]:
-            issue = client.create_issue(fields=fields, prefetch=False)
-            for name, value in properties.items():
-                client.add_issue_property(issue.key, name, value)
-            raw: dict[str, Any] = client.issue(issue.key, properties=",".join(properties) or None).raw
-            return raw
+        label = next((x for x in draft.labels if x.startswith("pao-action-")), None)
+        tries = 0
 
-        return self._ticket(await self._call(f"create a ticket in {draft.project}", create))
+        def create(client: jira.JIRA) -> str:
+            # A create whose answer was lost may have filed the ticket: look before filing again.
+            nonlocal tries
+            tries += 1
+            if tries > 1 and label is not None:
+                found = client.search_issues(f'labels = "{label}"', maxResults=1)
+                if found:
+                    return str(found[0].key)
+            return str(client.create_issue(fields=fields, prefetch=False).key)
+
+        key = await self._call(f"create a ticket in {draft.project}", create)
+        for name, value in properties.items():
+
+            def add_property(client: jira.JIRA, name: str = name, value: Any = value) -> None:
+                client.add_issue_property(key, name, value)
+
+            await self._call(f"store the {name} property on {key}", add_property)
+        return await self.get(key)
 
     async def get(self, key: str) -> Ticket:
         def get(client: jira.JIRA) -> dict[str, Any]:

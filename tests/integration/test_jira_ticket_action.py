@@ -163,3 +163,26 @@ async def test_ticket_reads_status_category_and_resolution(jira_server: JiraServ
     jira_server.resolve(key, "Won't Do")
     ticket = await system.get(key)
     assert (ticket.status_category, ticket.resolution, ticket.is_rejected) == ("done", "Won't Do", True)
+
+
+async def test_a_create_whose_answer_was_lost_is_not_filed_twice(
+    jira_server: JiraServer, tmp_path: Path
+) -> None:
+    sleeps = _Sleeps()
+    jira_server.inject("createIssue", 502, after=True)  # JIRA filed it, the proxy lost the answer
+    result = await _run(_system(jira_server, sleeps), tmp_path, TASK)
+    assert result.ok, result.error
+    assert jira_server.find("project = DBA") == [result.outputs["key"]]
+    assert len(sleeps.delays) == 1
+
+
+async def test_a_failing_property_write_is_retried_without_filing_again(
+    jira_server: JiraServer, tmp_path: Path
+) -> None:
+    jira_server.inject("setProperty", 503, times=2, retry_after=0)
+    result = await _run(_system(jira_server), tmp_path, TASK)
+    assert result.ok, result.error
+    assert len(jira_server.find("project = DBA")) == 1
+    assert (
+        jira_server.issue_json(result.outputs["key"])["properties"]["pao"]["attemptKey"] == "req-1/database/0"
+    )

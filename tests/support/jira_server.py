@@ -129,6 +129,8 @@ class Failure:
     delay: float = 0.0
     retry_after: int | None = None
     message: str = "injected failure"
+    # True: do the work, then answer with the failure (the client never learns that it succeeded).
+    after: bool = False
 
 
 @dataclass
@@ -310,10 +312,12 @@ class JiraServer:
         delay: float = 0.0,
         retry_after: int | None = None,
         message: str = "injected failure",
+        after: bool = False,
     ) -> None:
-        """Make the next `times` calls of `operation` (route name or `*`) fail with `status` after `delay`."""
+        """Make the next `times` calls of `operation` (route name or `*`) fail with `status` after `delay`;
+        with `after=True` the call is carried out first and only its answer is lost."""
         with self._lock:
-            self.failures.append(Failure(operation, status, times, delay, retry_after, message))
+            self.failures.append(Failure(operation, status, times, delay, retry_after, message, after))
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -574,7 +578,9 @@ class JiraServer:
             self.failures = [f for f in self.failures if f.times > 0]
         if failure is not None and failure.delay:
             await asyncio.sleep(failure.delay)
-        if failure is not None and failure.status is not None:
+        if failure is not None and failure.after:
+            request.state.fail_after = failure
+        elif failure is not None and failure.status is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             raise JiraFault(failure.status, [failure.message], headers=headers)
         user = self._authenticate(request)
@@ -612,6 +618,15 @@ class JiraServer:
                 headers = {**headers, "WWW-Authenticate": 'Basic realm="protected-area"'}
             body = {"errorMessages": exc.messages, "errors": exc.errors}
             return JSONResponse(body, status_code=exc.status, headers=headers)
+
+        @app.middleware("http")
+        async def lose_answer(request: Request, call_next: Any) -> Response:
+            response: Response = await call_next(request)
+            failure: Failure | None = getattr(request.state, "fail_after", None)
+            if failure is not None and failure.status is not None:
+                body = {"errorMessages": [failure.message], "errors": {}}
+                return JSONResponse(body, status_code=failure.status)
+            return response
 
         rest = APIRouter(prefix=API, dependencies=[Depends(self._gate)])
         self._add_meta_routes(rest)
