@@ -8,8 +8,10 @@ only the valid ones.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,9 +88,21 @@ class ParsedDocument:
     path: str
     data: Any = None
     problems: list[Problem] = field(default_factory=list)
-    root: yaml.Node | None = field(default=None, repr=False)
+    # The node tree is composed again on the first position lookup instead of being kept: most documents
+    # never need a position, and keeping thousands of node trees alive makes the garbage collector crawl.
+    _root: yaml.Node | None = field(default=None, repr=False)
     text: str = field(default="", repr=False)
     _cache: dict[tuple[bool, PathKey], tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def root(self) -> yaml.Node | None:
+        """The composed YAML node tree (None when the text is not YAML)."""
+        if self._root is None and self.data is not None and self.text:
+            try:
+                self._root = yaml.compose(self.text, Loader=yaml.CSafeLoader)
+            except yaml.YAMLError:  # cannot happen for text that parsed once; positions fall back to 1:1
+                return None
+        return self._root
 
     @property
     def is_mapping(self) -> bool:
@@ -320,7 +334,6 @@ def parse_document(content: bytes, path: str) -> ParsedDocument:
             "document is empty",
             "start from a starter: `pao new item` or `pao new bundle`",
         )
-    doc.root = root
     builder = _Builder(doc)
     try:
         data = builder.build(root, 0)
@@ -518,6 +531,23 @@ def _model_problems(doc: ParsedDocument, exc: ValidationError) -> None:
         doc.add(path, "E200", f"`{dotted(path)}`: {error['msg']}", "see the schema description of this key")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a catalog loads.
+
+    Loading allocates hundreds of thousands of small, acyclic objects (YAML nodes, dicts) that stay alive;
+    each allocation burst would trigger collections that walk all of them again (measured: half the
+    validation time for 1,000 documents). Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_catalog(
     root: Path,
     *,
@@ -532,6 +562,16 @@ def load_catalog(
     `endpoints` / `secret_names` are the configured names rest-api endpoints and `.system.secrets`
     may use (None: not checked).
     """
+    with _collector_paused():
+        return _load_catalog(root, codeowners, endpoints, secret_names)
+
+
+def _load_catalog(
+    root: Path,
+    codeowners: Path | None,
+    endpoints: Collection[str] | None,
+    secret_names: Collection[str] | None,
+) -> LoadResult:
     files = discover(root)
     problems: list[Problem] = []
     documents: dict[str, ParsedDocument] = {}
