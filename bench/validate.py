@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the document templates below are YAML lines, kept verbatim)
 """Benchmark: `pao validate` on 1,000 generated documents vs. parsing the same files with PyYAML's C loader.
 
 Run: `make bench` (or `.venv/bin/python bench/validate.py [--documents N] [--repeat R]`). Prints
