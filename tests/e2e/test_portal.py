@@ -146,6 +146,7 @@ def page(context: BrowserContext) -> Iterator[Page]:
 
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
@@ -235,3 +236,149 @@ def test_server_422_errors_are_shown_on_the_same_fields(page: Page) -> None:
     expect(page.locator("#err-f-name")).to_contain_text("must match the pattern")
     expect(page.locator("#form-error")).to_contain_text("problem")
     shot(page, "form-server-422")
+
+
+# --- ordering and watching --------------------------------------------------------------------------
+
+
+def order(
+    page: Page, offering_id: str, name: str, *, preview: bool = False, screenshot: str | None = None
+) -> str:
+    """Fill the name (defaults for the rest), optionally preview the plan, submit; returns the request id."""
+    page.goto(f"/offerings/{offering_id}/request")
+    page.locator("#f-name").fill(name)
+    if preview:
+        page.get_by_role("button", name="Preview plan").click()
+        expect(page.locator("#plan-list > li").first).to_be_visible()
+        if screenshot:
+            shot(page, screenshot)
+    page.get_by_role("button", name="Submit request").click()
+    page.wait_for_url(re.compile(r"/requests/[^/]+$"))
+    return request_id_from(page)
+
+
+def wait_for_state(page: Page, state: str) -> None:
+    expect(page.locator("#req-status")).to_have_text(state, timeout=LIVE_TIMEOUT_MS)
+
+
+def test_order_the_web_app_bundle_and_watch_it_complete_without_reloading(page: Page) -> None:
+    page.goto("/")
+    card = page.locator('.card[data-id="bundle-webapp-standard"]')
+    card.get_by_role("link", name="Request").click()
+    expect(page.get_by_role("heading", name="Request Web Application Stack")).to_be_visible()
+    page.get_by_label("Stack Name").fill("shop-e2e")
+    page.get_by_role("button", name="Preview plan").click()
+    plan = page.locator("#plan-list > li")
+    expect(plan).to_have_count(3)
+    expect(plan.nth(0)).to_contain_text("database")
+    expect(plan.nth(0)).to_contain_text("provisioning API")
+    expect(plan.nth(2)).to_contain_text("after database, secrets")
+    shot(page, "form-plan-preview")
+    page.get_by_role("button", name="Submit request").click()
+    page.wait_for_url(re.compile(r"/requests/[^/]+$"))
+    mark_document(page)
+    expect(page.locator("#live-indicator")).to_have_attribute("data-live", "on")
+    wait_for_state(page, "completed")
+    assert_not_reloaded(page)
+    components = page.locator("#timeline > .component")
+    expect(components).to_have_count(3)
+    for i in range(3):
+        expect(components.nth(i)).to_have_attribute("data-state", "completed")
+    expect(page.locator("#outputs-panel")).to_be_visible()
+    expect(page.locator('#outputs [data-output="databaseUrl"]')).not_to_be_empty()
+    expect(page.locator("#events li").first).to_be_attached()
+    shot(page, "request-completed")
+    page.goto("/requests")
+    expect(page.locator("#requests-body tr").first).to_contain_text("completed")
+    page.get_by_label("Status").select_option("failed")
+    expect(page.locator("#requests-body")).not_to_contain_text("shop-e2e")
+    page.get_by_label("Status").select_option("")
+    page.get_by_label("Search").fill("shop-e2e")
+    expect(page.locator("#requests-body tr")).to_have_count(1)
+    shot(page, "my-requests")
+
+
+def test_a_manual_item_resolved_from_the_inbox_updates_the_requesters_page_live(
+    page: Page, browser: Browser, pao: str
+) -> None:
+    order(page, "messaging-kafka-topic", "orders-events")
+    mark_document(page)
+    wait_for_state(page, "running")
+    expect(page.locator(".component").first).to_have_attribute(
+        "data-state", "waiting", timeout=LIVE_TIMEOUT_MS
+    )
+    expect(page.locator(".ticket-link").first).to_be_visible()
+    shot(page, "request-waiting-on-ticket")
+
+    team = browser.new_context(
+        base_url=pao, extra_http_headers=MESSAGING, viewport={"width": 1280, "height": 900}
+    )
+    try:
+        inbox = team.new_page()
+        inbox.goto("/inbox")
+        ticket = inbox.locator(".ticket", has_text="orders-events")
+        expect(ticket).to_be_visible()
+        shot(inbox, "inbox")
+        ticket.get_by_label("topicName").fill("orders-events")
+        ticket.get_by_label("bootstrapServers").fill("kafka-1.internal:9092")
+        ticket.get_by_role("button", name="Mark done").click()
+        expect(inbox.locator(".ticket", has_text="orders-events")).to_have_count(0)
+    finally:
+        team.close()
+
+    wait_for_state(page, "completed")
+    assert_not_reloaded(page)
+    expect(page.locator('#outputs [data-output="bootstrapServers"]')).to_have_text("kafka-1.internal:9092")
+    shot(page, "request-resolved-from-inbox")
+
+
+def test_a_failed_automatic_component_is_retried_from_the_page(page: Page) -> None:
+    # The demo provisioner fails a name containing "flaky" once; the bucket offering does not retry by itself.
+    order(page, "storage-bucket-standard", "flaky-bucket")
+    mark_document(page)
+    wait_for_state(page, "failed")
+    box = page.locator("#failure-box")
+    expect(box).to_be_visible()
+    expect(page.locator("#failure-message")).not_to_be_empty()
+    expect(page.locator("#failure-contact")).to_contain_text("Storage")
+    shot(page, "request-failed")
+    page.get_by_role("button", name="Retry").click()
+    wait_for_state(page, "completed")
+    expect(box).to_be_hidden()
+    assert_not_reloaded(page)
+    expect(page.locator(".actions li").first).to_contain_text("attempt 2")
+    shot(page, "request-retried")
+
+
+def test_save_a_preset_and_start_a_new_request_from_it(page: Page) -> None:
+    page.goto("/offerings/storage-bucket-standard/request")
+    page.locator("#f-name").fill("reports-bucket")
+    page.get_by_label("Storage Class").select_option("infrequent")
+    page.get_by_label("Delete objects after (days)").fill("30")
+    page.get_by_role("button", name="Submit request").click()
+    page.wait_for_url(re.compile(r"/requests/[^/]+$"))
+    wait_for_state(page, "completed")
+    page.get_by_role("button", name="Save as preset").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Cheap reports bucket")
+    dialog.get_by_label("Description").fill("Infrequent access, 30 days")
+    dialog.get_by_label("Visible to").select_option("team")
+    shot(page, "save-preset-dialog")
+    dialog.get_by_role("button", name="Save preset").click()
+    page.locator("#preset-saved-link").click()
+    page.wait_for_url(re.compile(r"/request\?preset="))
+    expect(page.locator("#preset-notice")).to_contain_text("Cheap reports bucket")
+    expect(page.locator("#f-name")).to_have_value("reports-bucket")
+    expect(page.get_by_label("Storage Class")).to_have_value("infrequent")
+    expect(page.get_by_label("Delete objects after (days)")).to_have_value("30")
+    shot(page, "form-from-preset")
+    page.goto("/presets")
+    expect(page.locator("#presets-list .card", has_text="Cheap reports bucket")).to_be_visible()
+    shot(page, "presets")
+    page.locator("#presets-list .card", has_text="Cheap reports bucket").get_by_role(
+        "link", name="New request from preset"
+    ).click()
+    page.locator("#f-name").fill("reports-bucket-2")
+    page.get_by_role("button", name="Submit request").click()
+    page.wait_for_url(re.compile(r"/requests/[^/]+$"))
+    wait_for_state(page, "completed")

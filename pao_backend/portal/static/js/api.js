@@ -71,7 +71,3 @@ export function showError(box, error) {
 export function statusBadge(state) {
   return el("span", { class: "status", dataset: { state: state || "unknown" }, text: state || "unknown" });
 }
-
-export function isSecretKey(key) {
-  return /password|secret|token|credential/i.test(key);
-}

@@ -1,6 +1,6 @@
 // The request form: live checks against the server's JSON Schema, file reading, plan preview, submit,
 // the server's 422 errors mapped onto the fields, and prefill from a preset.
-import { api, ApiError, el, isSecretKey } from "./api.js";
+import { api, ApiError, el } from "./api.js";
 import { checkValue } from "./validate.js";
 
 const schema = JSON.parse(document.getElementById("form-schema").textContent);
@@ -147,7 +147,8 @@ function describeAction(action) {
   return { text: `Run ${type}` };
 }
 
-function masked(value) {
+// Inputs arrive already rendered with every secret as *** (the server masks them); only shorten here.
+function shorten(value) {
   if (value === null || value === undefined) return "";
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text.length > 240 ? text.slice(0, 240) + "…" : text;
@@ -166,7 +167,7 @@ function renderPlan(plan) {
       const input = a.input || a.display || {};
       const detail = Object.entries(input)
         .filter(([k]) => ["body", "description", "url", "summary", "values"].includes(k))
-        .map(([k, v]) => `${k}: ${isSecretKey(k) ? "***" : masked(v)}`)
+        .map(([k, v]) => `${k}: ${shorten(v)}`)
         .join(" · ");
       return el("li", {}, d.text, d.person ? el("span", { class: "person" }, " — needs a person") : null,
         detail ? el("div", { class: "plan-detail" }, detail) : null);

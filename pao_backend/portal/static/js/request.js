@@ -1,6 +1,6 @@
 // The request page: timeline per component and action, live over SSE without reloading; on failure
 // the message, next steps, whom to contact, and retry / abort / escalate.
-import { api, el, fmtDuration, fmtTime, isSecretKey, showError, statusBadge } from "./api.js";
+import { api, el, fmtDuration, fmtTime, showError, statusBadge } from "./api.js";
 
 const root = document.getElementById("request-root");
 const requestId = root.dataset.requestId;
@@ -17,7 +17,8 @@ const stateOf = (x) => (x && (x.state || x.status)) || "unknown";
 
 function outputRows(outputs) {
   return Object.entries(outputs || {}).map(([k, v]) => {
-    const text = isSecretKey(k) ? "***" : typeof v === "string" ? v : JSON.stringify(v);
+    // The server never puts a secret into outputs (they are redacted before they are stored).
+    const text = typeof v === "string" ? v : JSON.stringify(v);
     const value = /^https?:\/\//.test(text) ? el("a", { href: text, target: "_blank", rel: "noopener" }, text) : text;
     return [el("dt", {}, k), el("dd", { dataset: { output: k } }, value)];
   });
@@ -32,14 +33,16 @@ function ticketLink(action) {
 
 function actionLabel(action) {
   const type = String(action.type || "").replace(/^pao:/, "");
-  return action.name || { "jira-ticket": "Ticket for a person", "rest-api": "Provisioning API call", cookiecutter: "Generate files", "git-commit": "Commit" }[type] || type;
+  const words = { "jira-ticket": "Ticket for a person", "rest-api": "Provisioning API call", cookiecutter: "Generate files", "git-commit": "Commit" };
+  const named = action.name && action.name !== action.type && action.name !== type ? action.name : null;
+  return named || words[type] || type;
 }
 
 function renderComponent(c) {
   const state = stateOf(c);
   const actions = (c.actions || []).map((a) => {
     const aState = stateOf(a);
-    const outputs = Object.entries(a.outputs || {}).filter(([k]) => !isSecretKey(k));
+    const outputs = Object.entries(a.outputs || {});
     return el("li", { dataset: { state: aState, index: a.index } },
       statusBadge(aState),
       el("span", {}, actionLabel(a), a.attempt > 1 ? el("span", { class: "muted" }, ` · attempt ${a.attempt}`) : null),
