@@ -101,7 +101,7 @@ def launch(engine: Engine) -> None:
     if _current is not None:
         raise RuntimeError("a PAO engine is already running in this process; shutdown() it first")
     # Registers the workflows and steps with DBOS before launch.
-    from pao_backend.orchestration import workflows  # noqa: F401
+    from pao_backend.orchestration import ticket_steps, workflows  # noqa: F401
 
     engine.settings.data_dir.mkdir(parents=True, exist_ok=True)
     DBOS(config=dbos_config(engine.settings))
