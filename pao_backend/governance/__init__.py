@@ -1,0 +1,1 @@
+"""Governance: the change calendar, catalog version diffs, CODEOWNERS, metrics and team readiness."""
