@@ -86,3 +86,45 @@ def test_other_pages_render(client: TestClient) -> None:
         response = client.get(path)
         assert response.status_code == 200, path
         assert "<main" in response.text
+
+
+def test_a_preset_from_an_older_version_opens_with_the_changed_fields_pointed_out(client: TestClient) -> None:
+    from datetime import UTC, datetime
+
+    from pao_backend.presets.tables import PresetRow
+
+    db: Database = client.app.state.db  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        session.add(
+            PresetRow(
+                id="old-preset",
+                name="Old big database",
+                description="",
+                visibility="me",
+                team=None,
+                owner="user:default/dev",
+                offering_id="database-postgresql-standard",
+                offering_version="1.0.0",
+                values={"name": "old-db", "basic": {"instanceClass": "xlarge", "storageSize": 50}},
+                # Saved when the form had only these two fields and `xlarge` was still offered.
+                fields={
+                    "name": {"type": "string", "required": True},
+                    "basic.instanceClass": {"type": "select", "enum": ["small", "xlarge"]},
+                    "basic.storageSize": {"type": "number", "min": 20, "max": 2000},
+                },
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    html = client.get("/offerings/database-postgresql-standard/request", params={"preset": "old-preset"}).text
+    assert 'id="preset-notice"' in html and "v1.0.0 → v1.2.0" in html
+    changes = re.search(r'<ul id="preset-changes">(.*?)</ul>', html, re.S).group(1)
+    assert "basic.instanceClass" in changes and "no longer offers xlarge" in changes
+    assert "basic.engineVersion" in changes  # a field added since
+    meta = json.loads(re.search(r'id="form-meta">(.*?)</script>', html, re.S).group(1))
+    assert meta["preset"]["values"]["basic"]["storageSize"] == 50
+    assert (
+        client.get("/offerings/database-postgresql-standard/request", params={"preset": "nope"}).status_code
+        == 404
+    )
