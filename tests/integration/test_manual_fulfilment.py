@@ -4,10 +4,8 @@ talking to the loopback JIRA, which calls PAO's webhook like a real JIRA would."
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,21 +14,13 @@ from pydantic import SecretStr
 
 from pao_backend.app import create_app
 from pao_backend.settings import Settings
-from tests.conftest import FIXTURES, SAMPLE_CATALOG
 from tests.support.jira_server import JiraServer
 from tests.support.live_server import serve
+from tests.support.manual_catalog import manual_catalog
 from tests.support.provisioner import ProvisionerServer
 
 API = "/api/pao/v1/requests"
 HOOK_SECRET = "hook-s3cret"
-
-
-def manual_catalog(root: Path) -> Path:
-    """The sample catalog plus the manual/mixed test bundles of tests/fixtures/manual-catalog."""
-    catalog = root / "catalog"
-    shutil.copytree(SAMPLE_CATALOG, catalog)
-    shutil.copytree(FIXTURES / "manual-catalog", catalog, dirs_exist_ok=True)
-    return catalog
 
 
 class Pao:
