@@ -815,9 +815,10 @@ def _component_templates(
     c_path: PathKey = ("components", index, "catalogItem")
     # Bundle scope rule: `.current` is the bundle's form; a field the bundle lacks falls back to the
     # item's default, or stays empty when the item does not require it.
-    fallback = {
+    optional = {
         (g.id, f.id) for g in item.form.groups for f in g.fields if f.default is not None or not f.required
-    } | {(g.id,) for g in item.form.groups}
+    }
+    fallback = {p for p in form_paths(item.form) if len(p) == 1 or (p[0], p[1]) in optional}
     scope = bundle_paths | fallback
     for list_name, actions in _action_lists(item):
         declared = set(before)
@@ -883,11 +884,11 @@ def _ownership_rules(entry: Entry, context: CatalogContext) -> None:
     owners = rule.owners if rule else ()
     if team.codeowners in owners:
         return
-    where = f"line {rule.line} (`{rule.pattern}` → {' '.join(owners) or 'nobody'})" if rule else "no line"
+    where = f"line {rule.line}, `{rule.pattern}`" if rule else "no matching line"
     entry.doc.add(
         ("metadata", "owner", "team"),
         "E706",
-        f"{context.codeowners.path} gives `{repo_path}` to {' '.join(owners) or 'nobody'} ({where}), "
+        f"{context.codeowners.path} ({where}) gives `{repo_path}` to {' '.join(owners) or 'nobody'}, "
         f"not to the owner team `{team.id}` ({team.codeowners})",
         f"add `/{repo_path.rsplit('/', 1)[0]}/ {team.codeowners}` to {context.codeowners.path}",
     )

@@ -266,7 +266,7 @@ def _leaf_problems(doc: ParsedDocument, error: ValidationError, kind: Any) -> It
                 yield doc.problem(
                     path,
                     "E202",
-                    f"`{where}` is missing the required key `{key}`",
+                    f"{f'`{where}`' if path else 'the document'} is missing the required key `{key}`",
                     _required_hint(path, key),
                     key=bool(path),
                 )
