@@ -166,19 +166,24 @@ function renderPlan(plan) {
       const d = describeAction(a);
       const input = a.input || a.display || {};
       const detail = Object.entries(input)
-        .filter(([k]) => ["body", "description", "url", "summary", "values"].includes(k))
+        .filter(([k]) => ["body", "description", "values", "files"].includes(k))
         .map(([k, v]) => `${k}: ${shorten(v)}`)
         .join(" · ");
       return el("li", {}, d.text, d.person ? el("span", { class: "person" }, " — needs a person") : null,
         detail ? el("div", { class: "plan-detail" }, detail) : null);
     });
+    const fallback = (component.manualActions || []).map((a) => describeAction(a).text);
     const deps = component.dependsOn || component.depends_on || [];
     list.append(el("li", { dataset: { component: component.id } },
       el("div", { class: "step-title" }, el("strong", {}, component.id),
         el("span", { class: `badge badge-${component.mode}` }, component.mode),
+        component.itemId && component.itemId !== component.id ? el("span", { class: "muted small" }, component.itemId) : null,
         needsPerson ? el("span", { class: "badge badge-manual" }, "needs a person") : null),
       deps.length ? el("div", { class: "muted small" }, `after ${deps.join(", ")}`) : null,
-      el("ul", {}, items)));
+      el("ul", {}, items),
+      component.mode === "automatic" && fallback.length
+        ? el("div", { class: "muted small" }, `If it fails and you escalate: ${fallback.join("; ")}`)
+        : null));
   }
   planBody.append(list);
   const people = components.filter((c) => c.mode === "manual").length;
