@@ -71,7 +71,7 @@ class DemoProvisioner:
         ident = f"{kind[:3]}-{hashlib.sha256(token.encode()).hexdigest()[:10]}"
         answer = {"id": ident, "demo": True, "note": DEMO_NOTE, **build(ident, name, body)}
         self.answers[token] = (201, answer)
-        self.created.append({"kind": kind, "id": ident, "name": name})
+        self.created.append({"kind": kind, "id": ident, "name": name, "idempotencyKey": token})
         return JSONResponse(answer, status_code=201)
 
 
