@@ -12,6 +12,7 @@ from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
 from pao_backend.api.routes import actions as actions_routes
 from pao_backend.api.routes import catalog as catalog_routes
+from pao_backend.api.routes import governance as governance_routes
 from pao_backend.api.routes import presets as presets_routes
 from pao_backend.api.routes import requests as requests_routes
 from pao_backend.api.routes import tickets as tickets_routes
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(presets_routes.router)
     app.include_router(tickets_routes.router)
+    app.include_router(governance_routes.router)
     # The portal's pages come last so that no API path is ever shadowed by a page.
     app.mount("/static", static_files, name="static")
     app.include_router(portal_router)

@@ -20,6 +20,7 @@ from pao_backend.catalog.models import CatalogBundle, CatalogItem
 from pao_backend.catalog.store import Catalog
 from pao_backend.catalog.values import join_secrets, normalize_values, require_valid_values, split_secrets
 from pao_backend.errors import ConflictError, NotFoundError
+from pao_backend.governance import gate as calendar_gate
 from pao_backend.orchestration import events, steps
 from pao_backend.orchestration.engine import Engine, enqueue_request_async
 from pao_backend.orchestration.planner import SystemInfo, component_current, plan
@@ -115,6 +116,14 @@ async def submit(
             details={"status": 409},
         )
     form = offering.form
+    # calendar (G): a hard `refuse` freeze window refuses the request with the date it can be made (409).
+    calendar_gate.check_submit(
+        catalog=catalog,
+        catalog_dir=engine.settings.catalog_dir,
+        offering_id=catalog_id,
+        values=values,
+        default_environment=engine.settings.platform.get("environment", ""),
+    )
     given_secrets = _flatten_secrets(secrets)
     require_valid_values(form, values, secrets=given_secrets, offering_id=catalog_id)
     joined = normalize_values(form, join_secrets(form, values, given_secrets))
@@ -430,6 +439,8 @@ async def cancel(*, engine: Engine, request_id: str, actor: str) -> dict[str, An
         await DBOS.send_async(request_id, {"op": "cancel"}, topic=CONTROL_TOPIC)
     else:
         engine.cancel_local(request_id)
+        if result["state"] in ("submitted", "scheduled"):
+            await calendar_gate.wake(request_id)  # calendar (G): a held request ends at once
     return result
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
+from pao_backend.governance import gate as calendar_gate
 from pao_backend.orchestration import steps
 from pao_backend.orchestration.engine import current_engine
 
@@ -96,6 +97,9 @@ async def _start(request_id: str, component: dict[str, Any]) -> None:
 
 @DBOS.workflow(name="pao.request")
 async def request_workflow(request_id: str) -> str:
+    # calendar (G): a freeze window or a missing approval holds the request (durably) before it starts.
+    if await calendar_gate.hold(request_id) == "cancelled":
+        return await steps.settle_request(request_id)
     begun = await steps.begin_request(request_id)
     components: dict[str, dict[str, Any]] = {c["id"]: c for c in begun["components"]}
     while True:

@@ -1,0 +1,198 @@
+"""The change calendar in the engine: refused at submit, held durably across a restart, approved by the
+named role, cancelled while held. Real app, DBOS on SQLite, loopback provisioner, an injectable clock."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pao_backend.app import create_app
+from pao_backend.governance import gate
+from pao_backend.settings import Settings
+from tests.conftest import SAMPLE_CATALOG
+from tests.support.provisioner import ProvisionerServer
+
+API = "/api/pao/v1/requests"
+# Fake time starts 3 s before the migration freeze ends and runs at the real pace.
+WINDOW_END = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
+CALENDAR = """schemaVersion: catalog/v1
+kind: ChangeCalendar
+timezone: Europe/Berlin
+windows:
+  - id: migration
+    name: Data-centre migration
+    freeze: hard
+    onFreeze: schedule
+    timezone: UTC
+    fixed: {from: "2027-03-01 00:00", to: "2027-03-10 12:00"}
+    scope: {categories: [databases]}
+  - id: storage-move
+    name: Storage move
+    freeze: hard
+    onFreeze: refuse
+    timezone: UTC
+    fixed: {from: "2027-03-01 00:00", to: "2027-03-20 00:00"}
+    scope: {categories: [storage]}
+  - id: restricted
+    name: Restricted week
+    freeze: soft
+    approval: {role: change-managers}
+    timezone: UTC
+    fixed: {from: "2027-03-01 00:00", to: "2027-03-31 00:00"}
+    scope: {categories: [security]}
+"""
+
+
+class ShiftedClock:
+    """`start` plus the real time elapsed since the clock was made."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.origin = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.origin)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[tuple[Settings, ProvisionerServer]]:
+    catalog = tmp_path / "catalog"
+    shutil.copytree(SAMPLE_CATALOG, catalog)
+    (catalog / "calendar.yaml").write_text(CALENDAR, "utf-8")
+    provisioner = ProvisionerServer(delay=0.0).start()
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        catalog_dir=catalog,
+        endpoints={"provisioner": provisioner.url},
+        engine_poll_seconds=0.01,
+        event_poll_seconds=0.05,
+    )
+    try:
+        with gate.use_clock(ShiftedClock(WINDOW_END - timedelta(seconds=3))):
+            yield settings, provisioner
+    finally:
+        provisioner.stop()
+
+
+def _wait(client: TestClient, request_id: str, *states: str, timeout: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        detail: dict[str, Any] = client.get(f"{API}/{request_id}").json()
+        if detail["state"] in states:
+            return detail
+        if time.monotonic() > deadline:
+            raise AssertionError(f"stayed {detail['state']}, wanted {states}: {json.dumps(detail)[:1500]}")
+        time.sleep(0.05)
+
+
+def test_hard_refuse_window_refuses_at_submit_with_the_date_it_can_be_made(
+    setup: tuple[Settings, ProvisionerServer],
+) -> None:
+    settings, _ = setup
+    with TestClient(create_app(settings)) as client:
+        values = {"name": "frozen-bucket", "bucket": {"region": "eu-west-1"}}
+        response = client.post(API, json={"catalogId": "storage-bucket-standard", "values": values})
+        assert response.status_code == 409, response.text
+        body = response.json()
+        assert "storage-move" in body["error"]["message"]
+        assert "2027-03-20 01:00 CET" in body["error"]["message"]  # said in the business timezone
+        assert client.get(API).json()["totalItems"] == 0
+
+
+def test_scheduled_request_survives_a_restart_and_starts_when_the_window_opens(
+    setup: tuple[Settings, ProvisionerServer],
+) -> None:
+    settings, provisioner = setup
+    with TestClient(create_app(settings)) as client:
+        submitted = client.post(
+            API, json={"catalogId": "database-postgresql-standard", "values": {"name": "held-db"}}
+        )
+        assert submitted.status_code == 201, submitted.text
+        request_id = submitted.json()["id"]
+        held = _wait(client, request_id, "scheduled")
+        hold = client.get(f"{API}/{request_id}/calendar").json()["hold"]
+        assert hold["verdict"] == "scheduled"
+        assert hold["until"] == "2027-03-10T12:00:00Z"
+        assert hold["windows"][0]["id"] == "migration"
+        assert held["components"][0]["state"] == "pending"
+        assert "/databases" not in provisioner.keys
+    # The process stops while the request is held; a new one recovers the workflow and its wait.
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"{API}/{request_id}").json()["state"] == "scheduled"
+        done = _wait(client, request_id, "completed")
+        assert gate.clock() >= WINDOW_END
+        states = [h["to"] for h in done["stateHistory"]]
+        assert states == ["submitted", "scheduled", "running", "completed"]
+        assert "migration" in done["stateHistory"][1]["reason"]
+        assert len(provisioner.keys["/databases"]) == 1
+        events = client.get(f"{API}/{request_id}/events").json()["items"]
+        calendar_events = [e["body"]["verdict"] for e in events if e["type"] == "calendar"]
+        assert calendar_events == ["scheduled", "allowed"]
+
+
+def test_soft_window_waits_for_the_named_role_then_proceeds(
+    setup: tuple[Settings, ProvisionerServer],
+) -> None:
+    settings, _ = setup
+    with TestClient(create_app(settings)) as client:
+        submitted = client.post(
+            API,
+            json={"catalogId": "security-secret-standard", "values": {"name": "soft-secret"}},
+        )
+        assert submitted.status_code == 201, submitted.text
+        request_id = submitted.json()["id"]
+        _wait(client, request_id, "scheduled")
+        hold = client.get(f"{API}/{request_id}/calendar").json()["hold"]
+        assert hold["verdict"] == "needs_approval" and hold["roles"] == ["change-managers"]
+
+        stranger = {"X-PAO-On-Behalf-Of": "user:default/eve", "X-PAO-On-Behalf-Of-Teams": "platform-compute"}
+        refused = client.post(f"{API}/{request_id}/approve", json={}, headers=stranger)
+        assert refused.status_code == 403
+        assert "change-managers" in refused.json()["error"]["message"]
+        time.sleep(0.3)
+        assert client.get(f"{API}/{request_id}").json()["state"] == "scheduled"
+
+        manager = {"X-PAO-On-Behalf-Of": "user:default/cm", "X-PAO-On-Behalf-Of-Teams": "change-managers"}
+        approved = client.post(f"{API}/{request_id}/approve", json={"comment": "hotfix"}, headers=manager)
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["approvals"][0]["by"] == "user:default/cm"
+        done = _wait(client, request_id, "completed", "failed")
+        assert [h["to"] for h in done["stateHistory"]][:3] == ["submitted", "scheduled", "running"]
+        again = client.post(f"{API}/{request_id}/approve", json={}, headers=manager)
+        assert again.status_code == 409
+
+
+def test_cancelling_a_held_request_ends_it_at_once(setup: tuple[Settings, ProvisionerServer]) -> None:
+    settings, _ = setup
+    with TestClient(create_app(settings)) as client:
+        submitted = client.post(
+            API, json={"catalogId": "security-secret-standard", "values": {"name": "gone"}}
+        )
+        request_id = submitted.json()["id"]
+        _wait(client, request_id, "scheduled")
+        assert client.post(f"{API}/{request_id}/cancel").status_code == 200
+        cancelled = _wait(client, request_id, "cancelled", timeout=10)
+        assert cancelled["components"][0]["state"] == "cancelled"
+
+
+def test_calendar_api_lists_windows_what_is_frozen_and_a_verdict(
+    setup: tuple[Settings, ProvisionerServer],
+) -> None:
+    settings, _ = setup
+    with TestClient(create_app(settings)) as client:
+        document = client.get("/api/pao/v1/calendar", params={"catalogId": "storage-bucket-standard"}).json()
+        assert document["timezone"] == "Europe/Berlin"
+        assert document["frozenNow"] == ["migration", "storage-move", "restricted"]
+        assert document["verdict"]["verdict"] == "refused"
+        assert document["verdict"]["nextPossible"] == "2027-03-20T00:00:00Z"
+        unknown = client.get("/api/pao/v1/calendar", params={"catalogId": "nope"})
+        assert unknown.status_code == 404
