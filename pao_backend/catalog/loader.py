@@ -226,7 +226,7 @@ class _Builder:
                         value = self.build(source, depth + 1)
                         if not isinstance(value, dict):
                             raise _Unsupported(
-                                source,
+                                key_node,
                                 "a merge key `<<` needs a mapping",
                                 "merge a mapping anchor: `<<: *name`",
                             )

@@ -223,10 +223,10 @@ def _pattern_code(path: PathKey, kind: Any) -> tuple[str, str]:
         return "E308", "write MAJOR.MINOR.PATCH, e.g. `1.0.0`, and quote it if YAML reads it as a number"
     if last in ("project", "jiraProject"):
         return "E309", "JIRA project keys are UPPERCASE letters, digits and `_`, e.g. `DBA`"
-    if last == "id" and len(path) >= 2:
-        return "E300", "ids of groups, fields and components are camelCase, e.g. `instanceClass`"
     if _matches(path, "metadata", "category") or _matches(path, "teams", "*", "id"):
         return "E205", "use kebab-case: lowercase words joined by `-`"
+    if last == "id" and len(path) >= 2:
+        return "E300", "ids of groups, fields and components are camelCase, e.g. `instanceClass`"
     return "E205", "change the value to match the pattern"
 
 
