@@ -328,7 +328,14 @@ def create_rest_api_action(
 ) -> Action[RestApiInput]:
     """`pao:rest-api`. `client_factory` makes a fresh httpx.AsyncClient per run (tests plug transports in)."""
     known_credentials: Mapping[str, Credential] = dict(credentials or {})
-    make_client: ClientFactory = client_factory or (lambda: httpx.AsyncClient())
+    if client_factory is None:
+        # Building an SSL context reads the CA bundle (~30 ms); do it once, not per run.
+        ssl_context = httpx.create_ssl_context()
+
+        def client_factory() -> httpx.AsyncClient:
+            return httpx.AsyncClient(verify=ssl_context)
+
+    make_client: ClientFactory = client_factory
 
     async def handler(ctx: ActionContext[RestApiInput]) -> None:
         inp = ctx.input

@@ -79,6 +79,9 @@ class RestBackend:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # One write per response and no Nagle: otherwise delayed ACKs add ~40 ms per keep-alive call.
+            wbufsize = -1
+            disable_nagle_algorithm = True
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
