@@ -15,6 +15,7 @@ from typing import Literal
 
 from pao_backend.catalog.loader import LoadResult, load_catalog
 from pao_backend.catalog.problems import Problem
+from pao_backend.governance.calendar_file import CALENDAR_FILE, calendar_problems
 
 __all__ = [
     "Format",
@@ -91,6 +92,11 @@ def validate_paths(paths: Sequence[Path], *, only: dict[Path, set[Path]] | None 
         report.results.append(result)
         report.documents += sum(1 for rel in result.documents if _wanted((root / rel).resolve(), wanted))
         report.problems.extend(p for p in result.problems if _wanted(Path(p.path).resolve(), wanted))
+        # calendar.yaml (governance, G): same finding format, codes E8xx/W8xx.
+        calendar = root / CALENDAR_FILE
+        if calendar.is_file() and _wanted(calendar.resolve(), wanted):
+            report.documents += 1
+            report.problems.extend(calendar_problems(root, result.catalog))
     report.problems.sort()
     return report
 

@@ -28,6 +28,7 @@ from pao_backend.catalog.loader import ParsedDocument, read_document
 from pao_backend.catalog.models import SCHEMA_VERSIONS
 from pao_backend.catalog.problems import Problem
 from pao_backend.catalog.schema import schema_problems
+from pao_backend.catalog.store import Catalog
 from pao_backend.governance.calendar import Calendar, CalendarError, Window, calendar_from_data
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "CalendarLoad",
     "CalendarStore",
     "KnownNames",
+    "calendar_problems",
     "load_calendar_file",
 ]
 
@@ -292,3 +294,15 @@ class CalendarStore:
     def problems(self) -> list[Problem]:
         self.current()
         return list(self._problems)
+
+
+def calendar_problems(root: Path, catalog: Catalog | None = None) -> list[Problem]:
+    """Findings of `<root>/calendar.yaml` (for `pao validate`), names checked against `catalog`."""
+    known = None
+    if catalog is not None:
+        known = KnownNames(
+            teams=set(catalog.teams),
+            items=set(catalog.items),
+            categories={i.metadata.category for i in catalog.items.values() if i.metadata.category},
+        )
+    return load_calendar_file(root, known=known, display=str(root / CALENDAR_FILE)).problems

@@ -279,3 +279,22 @@ windows:
     assert by_code["E804"].line == 9
     assert by_code["E805"].line == 18 and "swap" in by_code["E805"].hint
     assert by_code["W806"].severity == "warning"
+
+
+def test_pao_validate_covers_the_calendar(tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from pao_backend.cli import app
+
+    catalog = tmp_path / "catalog"
+    shutil.copytree(ROOT / "catalog", catalog)
+    runner = CliRunner()
+    clean = runner.invoke(app, ["validate", str(catalog)])
+    assert clean.exit_code == 0, clean.output
+    text = (catalog / "calendar.yaml").read_text("utf-8")
+    (catalog / "calendar.yaml").write_text(text.replace("{role: change-managers}", "{}"), "utf-8")
+    broken = runner.invoke(app, ["validate", str(catalog)])
+    assert broken.exit_code == 1
+    assert "calendar.yaml:" in broken.output and "E202" in broken.output
