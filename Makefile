@@ -32,6 +32,7 @@ format: setup
 bench: setup ## benchmarks print numbers and ratios; not part of the test run
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/actions.py
+	$(BIN)/python bench/catalog_api.py
 
 clean:
 	rm -rf $(VENV) .pao .mypy_cache .ruff_cache .pytest_cache

@@ -114,7 +114,10 @@ def get_entities(
         query, offset = decode_cursor(after)
     page = index.query(query, offset=offset, limit=limit)
     wanted = parse_fields(fields)
-    response = json_response([project(e, wanted) for e in page.items])
+    if wanted:
+        response = json_response([project(e, wanted) for e in page.items])
+    else:
+        response = Response(index.json_array(page.positions), media_type="application/json")
     if (after is not None or limit is not None) and page.next_offset is not None:
         next_cursor = encode_cursor(query, page.next_offset, index.etag)
         response.headers["link"] = f'<?after={next_cursor}>; rel="next"'
@@ -157,9 +160,15 @@ def query_entities(
         page_info["nextCursor"] = encode_cursor(query, page.next_offset, index.etag)
     if page.prev_offset is not None:
         page_info["prevCursor"] = encode_cursor(query, page.prev_offset, index.etag)
-    return json_response(
-        {"items": [project(e, wanted) for e in page.items], "totalItems": page.total, "pageInfo": page_info}
-    )
+    if wanted:
+        items = json.dumps(
+            [project(e, wanted) for e in page.items], ensure_ascii=False, separators=(",", ":")
+        )
+        items_json = items.encode()
+    else:
+        items_json = index.json_array(page.positions)
+    tail = json.dumps({"totalItems": page.total, "pageInfo": page_info}, separators=(",", ":")).encode()
+    return Response(b'{"items":' + items_json + b"," + tail[1:], media_type="application/json")
 
 
 class EntitiesByRefsRequest(BaseModel):
@@ -184,10 +193,12 @@ def get_entities_by_refs(
     items: list[dict[str, Any] | None] = []
     for ref in body.entityRefs:
         entity = index.get_by_ref(ref)
-        if entity is not None and entity_filter.sets:
-            position = index.by_uid[str(entity["metadata"]["uid"])]
-            if not entity_filter.matches(index.rows[position]):
-                entity = None
+        if (
+            entity is not None
+            and entity_filter.sets
+            and not entity_filter.matches(index.rows[index.position(entity)])
+        ):
+            entity = None
         items.append(None if entity is None else project(entity, wanted))
     return json_response({"items": items})
 
@@ -205,7 +216,8 @@ def _require(index: EntityIndex, kind: str, namespace: str, name: str) -> dict[s
     responses=_ENTITY,
 )
 def get_entity_by_name(index: EntityIndexDep, kind: str, namespace: str, name: str) -> Response:
-    return json_response(_require(index, kind, namespace, name))
+    entity = _require(index, kind, namespace, name)
+    return Response(index.json[index.position(entity)], media_type="application/json")
 
 
 @catalog_router.get(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,6 +210,7 @@ class QueryPage:
     total: int
     next_offset: int | None
     prev_offset: int | None
+    positions: list[int] = field(default_factory=list)
 
 
 def encode_cursor(query: EntityQuery, offset: int, etag: str) -> str:
@@ -251,16 +252,28 @@ class EntityIndex:
         self.etag = etag
         self.entities = entities
         self.rows = [search_rows(e) for e in entities]
+        # Inverted index: key -> lower-cased value -> positions (None collects every position with the key).
+        self.inverted: dict[str, dict[str | None, set[int]]] = {}
+        for position, rows in enumerate(self.rows):
+            for key, values in rows.items():
+                by_value = self.inverted.setdefault(key, {})
+                by_value.setdefault(None, set()).add(position)
+                for lower, _ in values:
+                    if lower is not None:
+                        by_value.setdefault(lower, set()).add(position)
+        # Each entity serialized once; unprojected responses are assembled from these bytes.
+        self.json = [json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode() for e in entities]
+        self._derived: dict[tuple[int, str], bytes] = {}
         self.by_ref: dict[tuple[str, str, str], int] = {}
         self.by_uid: dict[str, int] = {}
         for position, entity in enumerate(entities):
             metadata = entity["metadata"]
-            key = (
+            ref = (
                 str(entity["kind"]).lower(),
                 str(metadata.get("namespace", NAMESPACE)).lower(),
                 str(metadata["name"]).lower(),
             )
-            self.by_ref[key] = position
+            self.by_ref[ref] = position
             self.by_uid[str(metadata["uid"])] = position
 
     @classmethod
@@ -279,8 +292,40 @@ class EntityIndex:
         position = self.by_uid.get(uid)
         return None if position is None else self.entities[position]
 
+    def filtered(self, entity_filter: EntityFilter) -> list[int]:
+        """Positions of the entities the filter matches, in index order (via the inverted index)."""
+        if not entity_filter.sets:
+            return list(range(len(self.entities)))
+        matched: set[int] = set()
+        for one in entity_filter.sets:
+            found: set[int] | None = None
+            for key, values in one:
+                by_value = self.inverted.get(key, {})
+                if values is None:
+                    hits = by_value.get(None, set())
+                else:
+                    hits = set().union(*(by_value.get(v, set()) for v in values))
+                found = hits if found is None else found & hits
+                if not found:
+                    break
+            matched |= found or set()
+        return sorted(matched)
+
+    def derived(self, entity: dict[str, Any], name: str, make: Callable[[dict[str, Any]], Any]) -> bytes:
+        """JSON of something computed from one entity (e.g. its parameter schema), computed once per index."""
+        key = (self.position(entity), name)
+        cached = self._derived.get(key)
+        if cached is None:
+            cached = self._derived[key] = json.dumps(
+                make(entity), ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        return cached
+
+    def position(self, entity: dict[str, Any]) -> int:
+        return self.by_uid[str(entity["metadata"]["uid"])]
+
     def _matching(self, query: EntityQuery) -> list[int]:
-        positions = [i for i, rows in enumerate(self.rows) if query.filter.matches(rows)]
+        positions = self.filtered(query.filter)
         if query.text:
             term = query.text.strip().lower()
             fields = [f.lower() for f in query.text_fields] or [
@@ -312,14 +357,24 @@ class EntityIndex:
         positions = self._matching(query)
         total = len(positions)
         end = total if limit is None else min(total, offset + limit)
-        items = [self.entities[i] for i in positions[offset:end]]
+        page = positions[offset:end]
         next_offset = end if end < total else None
         prev_offset = max(0, offset - (limit or 0)) if offset > 0 else None
-        return QueryPage(items=items, total=total, next_offset=next_offset, prev_offset=prev_offset)
+        return QueryPage(
+            items=[self.entities[i] for i in page],
+            total=total,
+            next_offset=next_offset,
+            prev_offset=prev_offset,
+            positions=page,
+        )
+
+    def json_array(self, positions: Sequence[int]) -> bytes:
+        """`[entity, ...]` from the pre-serialized entities."""
+        return b"[" + b",".join(self.json[i] for i in positions) + b"]"
 
     def facets(self, facets: Sequence[str], entity_filter: EntityFilter) -> dict[str, list[dict[str, Any]]]:
         """`{facet: [{value, count}]}`; a value counts once per entity; most frequent first."""
-        matching = [rows for rows in self.rows if entity_filter.matches(rows)]
+        matching = [self.rows[i] for i in self.filtered(entity_filter)]
         result: dict[str, list[dict[str, Any]]] = {}
         for facet in facets:
             key = facet.lower()

@@ -37,7 +37,9 @@ def get_parameter_schema(index: EntityIndexDep, namespace: str, kind: str, name:
         raise NotFoundError(
             f"No entity named '{name}' found, with kind 'template' in namespace '{namespace}'"
         )
-    return json_response(parameter_schema(template))
+    return Response(
+        index.derived(template, "parameter-schema", parameter_schema), media_type="application/json"
+    )
 
 
 class DirectoryEntry(BaseModel):

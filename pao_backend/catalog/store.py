@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pao_backend.catalog.models import CatalogBundle, CatalogItem, Offering, Team
@@ -23,9 +24,9 @@ class Catalog:
     # Raw (YAML-parsed) documents by id, kept for calendar/diff/render tooling.
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def etag(self) -> str:
-        """Changes whenever any document changes; stable across restarts."""
+        """Changes whenever any document changes; stable across restarts. Computed once per snapshot."""
         digest = hashlib.sha256()
         for key in sorted(self.raw):
             digest.update(key.encode())
