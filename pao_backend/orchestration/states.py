@@ -132,6 +132,8 @@ def transition(current: str, target: str, *, kind: str = "request") -> Transitio
 OPERATIONS: dict[str, dict[str, str]] = {
     "retry": {R.FAILED: "retry resumes from the failed action"},
     "abort": {R.FAILED: "abort stops the request and keeps what is done"},
+    # escalation (J): a failed automatic component runs its manual (ticket) path
+    "escalate": {R.FAILED: "escalate files the owning team's ticket with the failure attached"},
     "cancel": {
         R.SUBMITTED: "cancel stops the request",
         R.SCHEDULED: "cancel stops the request",

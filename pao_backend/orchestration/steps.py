@@ -394,6 +394,8 @@ def _prepare_action(request_id: str, component_id: str, index: int, round: int) 
         done = repo.completed_action_run(
             session, request_id=request_id, component_id=component_id, index=index
         )
+        if done is not None and done.type != spec.get("type"):  # escalation (J): another action list
+            done = None
         if done is not None:
             if done.attempt != round:
                 events.append(

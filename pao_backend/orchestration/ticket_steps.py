@@ -27,8 +27,10 @@ from pao_backend.errors import PaoError
 from pao_backend.orchestration import events
 from pao_backend.orchestration import steps as engine_steps
 from pao_backend.orchestration.engine import Engine, current_engine
+from pao_backend.orchestration.escalation import escalation_context
 from pao_backend.orchestration.outputs import extract_outputs
 from pao_backend.orchestration.tickets import (
+    escalation_description,
     rejection_error,
     ticket_outcome,
     ticket_result,
@@ -103,6 +105,8 @@ def _before_filing(request_id: str, component_id: str, index: int, round: int) -
             )
         )
         return {
+            "escalation": escalation_context(session, request_id=request_id, component_id=component_id),
+            "requestUrl": f"{engine.settings.base_url.rstrip('/')}/requests/{request_id}",
             "links": _blockers(session, engine, request, component),
             # A rejected ticket stays rejected: a person's retry files a new one.
             "key": engine_steps.attempt_key(request_id, component_id, index, round)
@@ -185,6 +189,18 @@ async def file_ticket(request_id: str, component_id: str, index: int, round: int
     extra = await asyncio.to_thread(_before_filing, request_id, component_id, index, round)
     if extra["key"]:
         prepared.key = extra["key"]
+    escalated = extra["escalation"]
+    if escalated is not None:
+        prepared.input["description"] = escalation_description(
+            description=str(prepared.input.get("description") or ""),
+            request_id=request_id,
+            request_url=extra["requestUrl"],
+            component_id=component_id,
+            item_id=escalated["itemId"],
+            tried=escalated["tried"],
+            error=escalated["error"],
+        )
+        prepared.metadata["escalation"] = {"error": escalated["error"], "tried": escalated["tried"]}
     if extra["links"]:
         known = {link.get("key") for link in prepared.input.get("links") or []}
         prepared.input["links"] = [

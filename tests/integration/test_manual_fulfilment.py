@@ -189,3 +189,40 @@ def test_refused_jira_credentials_show_their_guidance(pao: Pao) -> None:
     assert guidance["failureClass"] == "credentials_refused"
     assert any("PAO_JIRA_TOKEN" in step for step in guidance["nextSteps"])
     assert "t0k3n" not in json.dumps(detail)
+
+
+def test_escalation_files_the_manual_ticket_with_the_failure_and_follows_it(pao: Pao) -> None:
+    pao.provisioner.fail_next("/apps", 503, times=2)  # the first try and its one retry
+    request_id = pao.submit("compute-consumer-test", {"name": "escalated-app"})
+    failed = pao.wait_state(request_id, "failed")
+    assert failed["guidance"]["failureClass"] == "backend_unavailable"
+    assert any("Escalate" in step for step in failed["guidance"]["nextSteps"])
+    assert failed["guidance"]["escalation"]["jiraProject"] == "CMP"
+
+    outsider = {"X-PAO-On-Behalf-Of": "user:default/olaf", "X-PAO-On-Behalf-Of-Teams": "platform-storage"}
+    refused = pao.client.post(f"{API}/{request_id}/escalate", json={}, headers=outsider)
+    assert refused.status_code == 403
+    escalated = pao.client.post(f"{API}/{request_id}/escalate", json={"componentId": "compute-consumer-test"})
+    assert escalated.status_code == 200, escalated.text
+    assert escalated.json()["state"] == "escalated"
+    again = pao.client.post(f"{API}/{request_id}/escalate", json={})
+    assert again.status_code == 409
+
+    key = pao.ticket_of(request_id, "compute-consumer-test")
+    assert key.startswith("CMP-")
+    description = pao.jira.issue_json(key)["fields"]["description"]
+    assert "Escalated by PAO" in description
+    assert "backend_unavailable" in description and "/apps" in description
+    assert f"/requests/{request_id}" in description
+
+    pao.jira.resolve(key, "Done", fields={"customfield_10080": "https://escalated-app.apps.example.com"})
+    detail = pao.wait_state(request_id, "completed")
+    assert detail["outputs"]["appUrl"] == "https://escalated-app.apps.example.com"
+
+
+def test_only_a_failed_request_can_be_escalated(pao: Pao) -> None:
+    request_id = pao.submit("database-redis-standard", {"name": "not-failed"})
+    pao.ticket_of(request_id, "database-redis-standard")
+    refused = pao.client.post(f"{API}/{request_id}/escalate", json={})
+    assert refused.status_code == 409
+    assert "escalate" in refused.json()["error"]["message"]

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pao_backend.api.deps import CurrentUserDep, SettingsDep
 from pao_backend.auth import Identity
+from pao_backend.orchestration.engine import Engine
+from pao_backend.orchestration.escalation import escalate
 from pao_backend.persistence.db import Database
 from pao_backend.ticketing.service import (
     Caller,
@@ -34,7 +36,13 @@ def _notify(request: Request) -> Notify:
     return notify
 
 
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
 DbDep = Annotated[Database, Depends(_db)]
+EngineDep = Annotated[Engine, Depends(_engine)]
 NotifyDep = Annotated[Notify, Depends(_notify)]
 
 
@@ -46,6 +54,13 @@ class ResolveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outputs: dict[str, Any] = Field(
         default_factory=dict, description="Every declared output key, as a string"
+    )
+
+
+class EscalateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    component_id: str | None = Field(
+        default=None, alias="componentId", description="The failed component (default: every failed one)"
     )
 
 
@@ -122,3 +137,21 @@ async def jira_webhook(
     expected = settings.jira_webhook_secret.get_secret_value() if settings.jira_webhook_secret else None
     verify_webhook_secret(expected, header=secret, token=token)
     return await handle_jira_webhook(db, payload=await request.json(), notify=notify)
+
+
+@router.post(
+    "/requests/{request_id}/escalate",
+    tags=["requests"],
+    summary="Run a failed automatic component's manual (ticket) path with the failure attached",
+)
+async def escalate_request(
+    request_id: str, engine: EngineDep, user: CurrentUserDep, body: EscalateBody | None = None
+) -> dict[str, Any]:
+    return await escalate(
+        engine=engine,
+        request_id=request_id,
+        actor=user.ref,
+        actor_teams=(*user.platform_teams, *user.teams),
+        admin=user.is_admin,
+        component_id=body.component_id if body else None,
+    )
