@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from pydantic import SecretStr
 
 from pao_backend.app import create_app
 from pao_backend.settings import Settings
+from tests.support.databases import postgres_database
 from tests.support.jira_server import JiraServer
 from tests.support.live_server import serve
 from tests.support.manual_catalog import manual_catalog
@@ -68,14 +70,23 @@ def _component(detail: dict[str, Any], component_id: str) -> dict[str, Any]:
     return next(c for c in detail["components"] if c["id"] == component_id)
 
 
-@pytest.fixture(scope="module")
-def pao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pao]:
-    root = tmp_path_factory.mktemp("pao-jira")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def pao(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pao]:
+    root = tmp_path_factory.mktemp(f"pao-jira-{request.param}")
+    if request.param == "postgres":
+        with postgres_database(request.getfixturevalue("postgres_url")) as url:
+            yield from _running(root, url)
+    else:
+        yield from _running(root, "")
+
+
+def _running(root: Path, database_url: str) -> Iterator[Pao]:
     provisioner = ProvisionerServer(delay=0.0).start()
     with JiraServer().running() as jira:
         settings = Settings(
             environment="test",
             data_dir=root / "data",
+            database_url=database_url,
             catalog_dir=manual_catalog(root),
             endpoints={"provisioner": provisioner.url},
             engine_poll_seconds=0.01,
@@ -226,3 +237,20 @@ def test_only_a_failed_request_can_be_escalated(pao: Pao) -> None:
     refused = pao.client.post(f"{API}/{request_id}/escalate", json={})
     assert refused.status_code == 409
     assert "escalate" in refused.json()["error"]["message"]
+
+
+def test_jira_refusing_the_ticket_shows_backend_rejected_guidance(pao: Pao) -> None:
+    pao.jira.inject("createIssue", 400, message="Field 'components' cannot be set.")
+    request_id = pao.submit("database-redis-standard", {"name": "refused-cache"})
+    guidance = pao.wait_state(request_id, "failed")["guidance"]
+    assert guidance["failureClass"] == "backend_rejected"
+    assert "cannot be set" in guidance["detail"]
+
+
+def test_a_ticket_closed_without_its_output_field_shows_configuration_guidance(pao: Pao) -> None:
+    request_id = pao.submit("database-redis-standard", {"name": "empty-field"})
+    key = pao.ticket_of(request_id, "database-redis-standard")
+    pao.jira.resolve(key, "Done")  # nobody entered the Redis URL
+    guidance = pao.wait_state(request_id, "failed")["guidance"]
+    assert guidance["failureClass"] == "configuration"
+    assert "customfield_10060" in guidance["detail"] and "before closing" in guidance["detail"]
