@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pao_backend.catalog.store import Catalog
 from pao_backend.governance.calendar import Calendar, RequestFacts, request_environment, verdict
 from pao_backend.governance.calendar_file import CalendarStore
 
-__all__ = ["calendar_document", "calendar_verdict_document"]
+__all__ = ["calendar_document", "calendar_verdict_document", "plan_calendar"]
 
 
 def _iso(instant: datetime) -> str:
@@ -67,3 +68,20 @@ def calendar_document(
             catalog, calendar, catalog_id, environment=environment, now=now
         )
     return document
+
+
+def plan_calendar(
+    *, catalog: Catalog, catalog_dir: Path, offering_id: str, values: Mapping[str, Any], environment: str
+) -> dict[str, Any]:
+    """The calendar verdict for the plan preview (POST /api/pao/v1/plan): what would happen if the
+    request were submitted now."""
+    from pao_backend.governance import gate
+
+    return calendar_verdict_document(
+        catalog,
+        gate.calendar_store(catalog_dir).current(),
+        offering_id,
+        values,
+        environment=environment,
+        now=gate.clock(),
+    )

@@ -99,7 +99,7 @@ def test_hard_refuse_window_refuses_at_submit_with_the_date_it_can_be_made(
 ) -> None:
     settings, _ = setup
     with TestClient(create_app(settings)) as client:
-        values = {"name": "frozen-bucket", "bucket": {"region": "eu-west-1"}}
+        values = {"name": "frozen-bucket"}
         response = client.post(API, json={"catalogId": "storage-bucket-standard", "values": values})
         assert response.status_code == 409, response.text
         body = response.json()
@@ -196,3 +196,21 @@ def test_calendar_api_lists_windows_what_is_frozen_and_a_verdict(
         assert document["verdict"]["nextPossible"] == "2027-03-20T00:00:00Z"
         unknown = client.get("/api/pao/v1/calendar", params={"catalogId": "nope"})
         assert unknown.status_code == 404
+
+
+def test_plan_preview_carries_the_calendar_verdict(setup: tuple[Settings, ProvisionerServer]) -> None:
+    settings, _ = setup
+    with TestClient(create_app(settings)) as client:
+        plan = client.post(
+            "/api/pao/v1/plan",
+            json={"catalogId": "storage-bucket-standard", "values": {"name": "planned-bucket"}},
+        )
+        assert plan.status_code == 200, plan.text
+        calendar = plan.json()["calendar"]
+        assert calendar["verdict"] == "refused"
+        assert calendar["windows"][0]["id"] == "storage-move"
+        held = client.post(
+            "/api/pao/v1/plan",
+            json={"catalogId": "database-postgresql-standard", "values": {"name": "planned-db"}},
+        ).json()["calendar"]
+        assert held["verdict"] == "scheduled" and held["until"] == "2027-03-10T12:00:00Z"

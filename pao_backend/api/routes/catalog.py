@@ -17,6 +17,7 @@ from pao_backend.catalog.models import CatalogBundle, CatalogItem, Offering
 from pao_backend.catalog.problems import Problem
 from pao_backend.catalog.store import Catalog
 from pao_backend.errors import NotFoundError
+from pao_backend.governance.calendar_views import plan_calendar
 
 __all__ = ["catalog_router", "plan_router"]
 
@@ -354,6 +355,11 @@ class PlanRead(_Read):
     kind: Literal["item", "bundle"]
     version: str
     components: list[PlannedComponentRead]
+    calendar: dict[str, Any] | None = Field(
+        default=None,
+        description="The change calendar's verdict if submitted now: allowed | scheduled (until) | "
+        "refused (nextPossible) | needs_approval (roles), with the windows that decide it",
+    )
 
 
 @plan_router.post(
@@ -373,4 +379,13 @@ def create_plan(
         system=system,
         endpoints=settings.resolved_endpoints,
     )
-    return plan_document(preview)
+    document = plan_document(preview)
+    # calendar (G): what the change calendar would do with this request now.
+    document["calendar"] = plan_calendar(
+        catalog=catalog,
+        catalog_dir=settings.catalog_dir,
+        offering_id=body.catalogId,
+        values=body.values,
+        environment=settings.platform.get("environment", ""),
+    )
+    return document
