@@ -105,7 +105,15 @@ async def escalate(
                 "only a failed automatic component can be escalated (its manual ticket path runs); "
                 "this one is manual or was escalated already: retry, abort or cancel instead"
             )
-            raise ConflictError(f"request {request_id}: {reason}", details={"reason": reason})
+            guidance = request.guidance or None
+            raise ConflictError(
+                f"request {request_id}: {reason}",
+                details={
+                    "reason": reason,
+                    "guidance": guidance,
+                    "escalation": guidance.get("escalation") if isinstance(guidance, dict) else None,
+                },
+            )
         allowed = admin or actor == request.requester or all(c.team in actor_teams for c in escalatable)
         if not allowed:
             raise NotAllowedError(

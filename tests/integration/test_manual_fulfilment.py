@@ -169,6 +169,11 @@ def test_wont_do_fails_the_component_with_ticket_rejected_guidance(pao: Pao) -> 
     assert key in guidance["message"] and "Won't Do" in guidance["message"]
     assert guidance["escalation"]["team"] == "platform-databases"
     assert guidance["escalation"]["jiraProject"] == "DBA"
+    # A manual component has no ticket path to escalate to: the error body says what to do instead.
+    refused = pao.client.post(f"{API}/{request_id}/escalate", json={})
+    assert refused.status_code == 409
+    assert refused.json()["guidance"]["failureClass"] == "ticket_rejected"
+    assert refused.json()["escalation"]["contact"] == "dba-oncall@example.com"
 
 
 def test_a_retried_request_never_files_a_second_ticket(pao: Pao) -> None:
