@@ -10,6 +10,8 @@ import yaml
 
 if TYPE_CHECKING:
     from pao_backend.catalog.loader import LoadResult
+    from pao_backend.catalog.models import Action
+    from pao_backend.catalog.store import Catalog
 
 app = typer.Typer(
     name="pao",
@@ -178,6 +180,7 @@ def render(
     else:
         values = example_values(offering.form)
     endpoints = _render_endpoints(result.catalog)
+    secrets = {name: f"example-{name}" for name in _secret_names(result.catalog)}
     system = SystemInfo(
         request_id="req-example",
         user_id="user:default/developer",
@@ -186,6 +189,7 @@ def render(
         user_teams=("developer-experience",),
         platform={"account": "example-account", "region": "eu-west-1", "environment": "development"},
         short_id="exmpl1",
+        secrets=secrets,
     )
     try:
         planned = plan(result.catalog, offering_id, values, system=system, endpoints=endpoints)
@@ -229,25 +233,54 @@ def _str_block(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _str_block)
 
 
-def _render_endpoints(catalog: object) -> dict[str, str]:
+def _all_actions(catalog: Catalog) -> list[Action]:
+    actions: list[Action] = []
+    for item in catalog.items.values():
+        actions += item.fulfillment.manual.actions
+        if item.fulfillment.automatic is not None:
+            actions += item.fulfillment.automatic.actions
+    return actions
+
+
+def _secret_names(catalog: Catalog) -> set[str]:
+    """Every `.system.secrets.<name>` the catalog's templates use (`pao render` shows them as ***)."""
+    from pao_backend.templating import TemplateError, variables
+
+    names: set[str] = set()
+    for action in _all_actions(catalog):
+        for text in _strings_in(action.config):
+            try:
+                found = variables(text)
+            except TemplateError:
+                continue
+            names.update(v.path[1] for v in found if v.namespace == "system" and v.path[0] == "secrets")
+    return names
+
+
+def _strings_in(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value] if "{{" in value else []
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings_in(v)]
+    return []
+
+
+def _render_endpoints(catalog: Catalog) -> dict[str, str]:
     """Configured endpoints; names nobody configured here render as https://<name>.endpoint.invalid."""
-    from pao_backend.catalog.store import Catalog
+    from pydantic import ValidationError
+
+    from pao_backend.settings import Settings
 
     try:
-        from pao_backend.settings import Settings
-
         endpoints = dict(Settings().resolved_endpoints)
-    except Exception:  # settings of this shell are not PAO's business when previewing
+    except ValidationError:  # this shell's PAO_ settings are not needed to preview
         endpoints = {}
-    assert isinstance(catalog, Catalog)
-    for item in catalog.items.values():
-        for action in [
-            *item.fulfillment.manual.actions,
-            *(item.fulfillment.automatic.actions if item.fulfillment.automatic else []),
-        ]:
-            base = (action.config.get("endpoint") or {}).get("base")
-            if isinstance(base, str):
-                endpoints.setdefault(base, f"https://{base}.endpoint.invalid")
+    for action in _all_actions(catalog):
+        base = (action.config.get("endpoint") or {}).get("base")
+        if isinstance(base, str):
+            endpoints.setdefault(base, f"https://{base}.endpoint.invalid")
     return endpoints
 
 

@@ -143,8 +143,8 @@ def generate_bundle(catalog: Path, starter: BundleStarter) -> Path:
 
 
 def _component_id(item: CatalogItem, used: set[str]) -> str:
-    words = item.id.split("-")
-    base = words[1] if len(words) > 1 else words[0]
+    # The category word names the role in the stack: database, compute, security, ...
+    base = item.id.split("-")[0]
     base = "".join(ch for ch in base if ch.isalnum()) or "component"
     base = base[0].lower() + base[1:] if base[0].isalpha() else "c" + base
     candidate, number = base, 2

@@ -156,3 +156,16 @@ def test_teams_schema_problem_does_not_reject_documents(catalog: Path) -> None:
 def test_problem_text_is_path_line_col_severity_code_message_and_hint() -> None:
     problem = Problem("catalog/x.yaml", 3, 7, "error", "E602", "`.current.a` is not a field", "add it")
     assert str(problem) == "catalog/x.yaml:3:7: error E602: `.current.a` is not a field\n    hint: add it"
+
+
+def test_file_fields_expose_their_sub_keys_to_templates(catalog: Path) -> None:
+    edit(
+        catalog,
+        ITEM,
+        lambda t: t.replace("HA {{.current.basic.highAvailability}}", "{{.current.extras.seed.size}}"),
+    )
+    assert load_catalog(catalog).problems == []
+    edit(
+        catalog, ITEM, lambda t: t.replace("{{.current.extras.seed.size}}", "{{.current.extras.seed.bytes}}")
+    )
+    assert [p.code for p in load_catalog(catalog).problems] == ["E602"]
