@@ -321,6 +321,39 @@ def _request_headers(inp: RestApiInput, auth_headers: Mapping[str, str], attempt
     return headers
 
 
+_MAX_REDIRECTS = 5
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    inp: RestApiInput,
+    headers: Mapping[str, str],
+    content: bytes | None,
+    target: str,
+) -> httpx.Response:
+    """Send, following redirects only within the same origin: credentials never travel to another host."""
+    request = client.build_request(inp.method, inp.url, headers=headers, content=content, timeout=inp.timeout)
+    origin = (request.url.scheme, request.url.host, request.url.port)
+    for _ in range(_MAX_REDIRECTS + 1):
+        response = await client.send(request)
+        following = response.next_request
+        if following is None:
+            return response
+        await response.aclose()
+        url = following.url
+        if (url.scheme, url.host, url.port) != origin:
+            raise BackendRejectedError(
+                f"{target} redirected to another host ({url.scheme}://{url.netloc.decode()}); "
+                "PAO does not follow cross-host redirects with credentials — use the final URL",
+                details={"url": inp.url, "method": inp.method, "status": response.status_code},
+            )
+        request = following
+    raise BackendRejectedError(
+        f"{target} redirected more than {_MAX_REDIRECTS} times; use the final URL",
+        details={"url": inp.url, "method": inp.method},
+    )
+
+
 def create_rest_api_action(
     *,
     client_factory: ClientFactory | None = None,
@@ -366,17 +399,7 @@ def create_rest_api_action(
                 retry_after: float | None = None
                 try:
                     response = await ctx.until_cancelled(
-                        asyncio.wait_for(
-                            client.request(
-                                inp.method,
-                                inp.url,
-                                headers=headers,
-                                content=content,
-                                timeout=inp.timeout,
-                                follow_redirects=True,
-                            ),
-                            timeout=inp.timeout,
-                        )
+                        asyncio.wait_for(_send(client, inp, headers, content, target), timeout=inp.timeout)
                     )
                 except (httpx.TimeoutException, TimeoutError):
                     failure = ActionTimeoutError(

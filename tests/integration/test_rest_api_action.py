@@ -378,3 +378,39 @@ def test_a_credential_may_come_as_a_secret_of_the_run(backend: RestBackend, tmp_
     assert result.ok, result.error
     assert backend.seen("/s")[0].headers["authorization"] == "Bearer bs-token-123456"
     assert "bs-token-123456" not in everything_said(result)
+
+
+def test_same_host_redirects_are_followed_with_credentials(backend: RestBackend, tmp_path: Path) -> None:
+    backend.script("/old", [Reply(307, headers={"Location": "/new"})])
+    backend.script("/new", [Reply(201, {"moved": True})])
+    result = call(
+        tmp_path,
+        {
+            "url": f"{backend.url}/old",
+            "method": "POST",
+            "body": "{}",
+            "authentication": {"type": "bearer", "credential": "provisioner"},
+        },
+    )
+    assert result.ok, result.error
+    assert result.outputs["body"] == {"moved": True}
+    (moved,) = backend.seen("/new")
+    assert moved.method == "POST" and moved.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_redirect_to_another_host_is_refused_and_credentials_never_travel(
+    backend: RestBackend, tmp_path: Path
+) -> None:
+    other = RestBackend().start()
+    try:
+        backend.script("/old", [Reply(302, headers={"Location": f"{other.url}/steal"})])
+        result = call(
+            tmp_path,
+            {"url": f"{backend.url}/old", "authentication": {"type": "api-key", "credential": "quota"}},
+        )
+        assert result.error is not None
+        assert result.error.failure_class == "backend_rejected"
+        assert "another host" in result.error.message
+        assert other.requests == []
+    finally:
+        other.stop()
