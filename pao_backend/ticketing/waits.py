@@ -84,3 +84,20 @@ async def dbos_notify(workflow_id: str, topic: str, message: dict[str, Any]) -> 
     from dbos import DBOS
 
     await DBOS.send_async(workflow_id, message, topic)
+
+
+async def wake_request(db: Database, *, request_id: str, notify: Notify, reason: str = "cancelled") -> int:
+    """Nudge every workflow of `request_id` waiting for a ticket (a cancel ends those waits at once)."""
+
+    def keys() -> list[str]:
+        with db.reading() as session:
+            return list(
+                session.scalars(
+                    select(TicketWaitRow.ticket_key).where(TicketWaitRow.request_id == request_id)
+                )
+            )
+
+    woken = 0
+    for key in await asyncio.to_thread(keys):
+        woken += await wake(db, ticket_key=key, notify=notify, reason=reason)
+    return woken

@@ -21,7 +21,7 @@ from pao_backend.ticketing.service import (
     resolve_inbox_ticket,
     verify_webhook_secret,
 )
-from pao_backend.ticketing.waits import register_wait, ticket_topic
+from pao_backend.ticketing.waits import register_wait, ticket_topic, wake_request
 from scaffolder_actions import ActionResult, run_action
 from scaffolder_actions.actions.jira_ticket import create_jira_ticket_action
 
@@ -196,3 +196,12 @@ async def test_a_jira_webhook_wakes_only_a_waiting_workflow(db: Database) -> Non
     assert [n[0] for n in notes.sent] == ["wf-1"]
     with pytest.raises(InputError):
         await handle_jira_webhook(db, payload={"webhookEvent": "jira:issue_updated"}, notify=notes)
+
+
+async def test_cancelling_a_request_wakes_every_ticket_wait_of_it(db: Database) -> None:
+    notes = _Notes()
+    register_wait(db, ticket_key="DBA-1", workflow_id="wf-a", request_id="req-1")
+    register_wait(db, ticket_key="MSG-2", workflow_id="wf-b", request_id="req-1")
+    register_wait(db, ticket_key="DBA-3", workflow_id="wf-c", request_id="req-2")
+    assert await wake_request(db, request_id="req-1", notify=notes) == 2
+    assert sorted(n[0] for n in notes.sent) == ["wf-a", "wf-b"]
