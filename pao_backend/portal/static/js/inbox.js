@@ -20,19 +20,25 @@ async function load() {
 }
 
 function ticket(t) {
-  const domId = `t-${String(t.id).replace(/[^A-Za-z0-9_-]/g, "")}`;
-  const outputs = t.outputs || [];
+  const ref = t.key || t.id;
+  const domId = `t-${String(ref).replace(/[^A-Za-z0-9_-]/g, "")}`;
+  // Outputs a person enters; ticket key and URL are filled in by PAO itself.
+  const outputs = (t.outputs || [])
+    .map((o) => (typeof o === "string" ? { key: o, required: true } : o))
+    .filter((o) => o.required !== false);
   const resolve = el("form", { "aria-labelledby": `${domId}-resolve` },
     el("h3", { id: `${domId}-resolve` }, "Resolve"),
     outputs.length ? null : el("p", { class: "muted small" }, "This offering declares no outputs."),
-    outputs.map((key) => el("div", { class: "field" },
-      el("label", { class: "label", for: `${domId}-${key}` }, key),
-      el("input", { type: "text", id: `${domId}-${key}`, name: key, required: true, autocomplete: "off" }))),
+    outputs.map((o) => el("div", { class: "field" },
+      el("label", { class: "label", for: `${domId}-${o.key}` }, o.key),
+      el("input", { type: "text", id: `${domId}-${o.key}`, name: o.key, required: true, autocomplete: "off",
+        "aria-describedby": `${domId}-${o.key}-help` }),
+      el("p", { class: "help", id: `${domId}-${o.key}-help` }, o.field ? `Stored as ticket field ${o.field}` : ""))),
     el("div", { class: "form-actions" }, el("button", { type: "submit", class: "btn btn-primary" }, "Mark done")));
   resolve.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = Object.fromEntries(new FormData(resolve));
-    try { await api("POST", `/api/pao/v1/inbox/${encodeURIComponent(t.id)}/resolve`, { outputs: values }); load(); }
+    try { await api("POST", `/api/pao/v1/inbox/${encodeURIComponent(ref)}/resolve`, { outputs: values }); load(); }
     catch (error) { showError(errorBox, error); }
   });
   const reject = el("form", { "aria-labelledby": `${domId}-reject` },
@@ -45,13 +51,13 @@ function ticket(t) {
     event.preventDefault();
     const reason = new FormData(reject).get("reason");
     if (!String(reason).trim()) return;
-    try { await api("POST", `/api/pao/v1/inbox/${encodeURIComponent(t.id)}/reject`, { reason }); load(); }
+    try { await api("POST", `/api/pao/v1/inbox/${encodeURIComponent(ref)}/reject`, { reason }); load(); }
     catch (error) { showError(errorBox, error); }
   });
-  return el("li", { class: "ticket", dataset: { ticket: t.id, request: t.requestId } },
+  return el("li", { class: "ticket", dataset: { ticket: ref, request: t.requestId } },
     el("div", { class: "card-top" }, el("span", { class: "badge badge-manual" }, t.team || "team"),
       el("span", { class: "card-version" }, fmtTime(t.createdAt))),
-    el("h2", {}, `${t.key || t.id}: ${t.summary || ""}`),
+    el("h2", {}, t.url ? el("a", { href: t.url }, ref) : ref, `: ${t.summary || ""}`),
     el("p", { class: "muted small" }, `Request `, el("a", { href: `/requests/${encodeURIComponent(t.requestId)}` }, t.requestId),
       ` · ${t.componentId || ""} · ${t.requester || ""}`),
     t.description ? el("pre", {}, t.description) : null,
