@@ -4,6 +4,9 @@
 import { createBackend } from '@backstage/backend-defaults';
 
 const backend = createBackend();
+// The guest sign-in gives tests a real Backstage user token, so tasks run on behalf of a user.
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'));
 backend.add(import('@backstage/plugin-catalog-backend-module-unprocessed'));

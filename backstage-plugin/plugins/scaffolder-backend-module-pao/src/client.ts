@@ -268,7 +268,9 @@ export function describeGuidance(guidance: unknown): string | undefined {
   if (g.message) parts.push(g.message);
   if (Array.isArray(g.nextSteps) && g.nextSteps.length) parts.push(`Next steps: ${g.nextSteps.join(' ')}`);
   const esc = g.escalation;
-  if (esc && (esc.contact || esc.jiraProject || esc.team)) {
+  const said = parts.join(' ');
+  const alreadySaid = Boolean(esc?.contact && said.includes(esc.contact));
+  if (esc && !alreadySaid && (esc.contact || esc.jiraProject || esc.team)) {
     const who = esc.teamName ?? esc.team ?? 'the owning team';
     const how = [esc.contact, esc.jiraProject ? `JIRA project ${esc.jiraProject}` : undefined].filter(Boolean);
     parts.push(`Escalate to ${who}${how.length ? ` (${how.join(', ')})` : ''}.`);

@@ -30,8 +30,9 @@ function tickets(component: Component): { key?: string; url?: string }[] {
   return found;
 }
 
+/** PAO's own state (`state`); `status` is only its Backstage-task mapping, so it comes second. */
 export function requestState(request: PaoRequest): string {
-  return String(request.status ?? request.state ?? 'unknown').toLowerCase();
+  return String(request.state ?? request.status ?? 'unknown').toLowerCase();
 }
 
 function components(request: PaoRequest): Component[] {
@@ -137,7 +138,8 @@ export function eventLine(event: PaoEvent): { level: 'info' | 'warn' | 'error'; 
   const message = event.body.message ?? `${event.type}${event.body.state ? `: ${event.body.state}` : ''}`;
   const prefix = event.componentId ? `[${event.componentId}] ` : '';
   const raw = String(event.body.level ?? '').toLowerCase();
-  const level = raw === 'error' ? 'error' : raw === 'warn' || raw === 'warning' ? 'warn' : 'info';
+  const failed = String(event.body.state ?? '').toLowerCase() === 'failed';
+  const level = raw === 'error' || failed ? 'error' : raw === 'warn' || raw === 'warning' ? 'warn' : 'info';
   return { level, message: `${prefix}${message}` };
 }
 

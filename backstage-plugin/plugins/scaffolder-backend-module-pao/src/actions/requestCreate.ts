@@ -104,7 +104,7 @@ export function createPaoRequestCreateAction(options: { client: PaoClient }) {
         },
       );
       const id = String(created.id);
-      const status = String(created.status ?? created.state ?? 'submitted');
+      const status = String(created.state ?? created.status ?? 'submitted');
       ctx.logger.info(`PAO request ${id} created for ${offeringId} (${status}): ${client.requestUrl(id)}`);
       ctx.output('requestId', id);
       ctx.output('status', status);

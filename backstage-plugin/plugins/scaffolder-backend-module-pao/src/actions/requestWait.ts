@@ -160,6 +160,8 @@ export function createPaoRequestWaitAction(options: { client: PaoClient; waitTim
         links: z => z.array(z.object({ title: z.string(), url: z.string() })).describe('PAO page, tickets, URLs'),
         waitingOn: z => z.array(z.string()).optional().describe('What the request still waits on, if it does'),
         ticketsUrl: z => z.string().optional().describe("The request's ticket, or PAO's page when it has several"),
+        hasTickets: z =>
+          z.boolean().describe('Whether ticketsUrl is set (use it in `if:`: an empty value would not hide a link)'),
         summary: z => z.string().describe('A short Markdown summary: state, components, plain outputs'),
       },
     },
@@ -214,6 +216,7 @@ export function createPaoRequestWaitAction(options: { client: PaoClient; waitTim
       ctx.output('summary', requestSummary(request, outcome.waitingOn));
       const tickets = ticketsUrl(request, requestUrl);
       if (tickets) ctx.output('ticketsUrl', tickets);
+      ctx.output('hasTickets', Boolean(tickets));
       if (outcome.waitingOn) {
         ctx.output('waitingOn', outcome.waitingOn);
         ctx.logger.info(
