@@ -17,7 +17,7 @@ from pao_backend.catalog.codeowners import CodeOwners
 from pao_backend.catalog.models import Action, CatalogBundle, CatalogItem, Form, Team
 from pao_backend.catalog.problems import Problem
 from pao_backend.catalog.schema import dotted
-from pao_backend.templating import TemplateIssue, check, form_paths
+from pao_backend.templating import TemplateError, TemplateIssue, check, form_paths, variables
 
 if TYPE_CHECKING:
     from pao_backend.catalog.loader import ParsedDocument
@@ -818,8 +818,10 @@ def _component_templates(
     optional = {
         (g.id, f.id) for g in item.form.groups for f in g.fields if f.default is not None or not f.required
     }
-    fallback = {p for p in form_paths(item.form) if len(p) == 1 or (p[0], p[1]) in optional}
-    scope = bundle_paths | fallback
+    own = form_paths(item.form)
+    fallback = {p for p in own if len(p) == 1 or (p[0], p[1]) in optional}
+    # Paths the item's own form lacks are reported on the item (E602), not again on every bundle.
+    scope = bundle_paths | fallback | {p for p in _current_paths(item) if p not in own}
     for list_name, actions in _action_lists(item):
         declared = set(before)
         for action in actions:
@@ -842,6 +844,19 @@ def _component_templates(
                     elif issue.code == "unknown-output":
                         _component_output(doc, c_path, uses, var.path[0], component_id, items)
             declared |= set(action.outputs)
+
+
+def _current_paths(item: CatalogItem) -> set[tuple[str, ...]]:
+    paths: set[tuple[str, ...]] = set()
+    for _, actions in _action_lists(item):
+        for action in actions:
+            for _, template in _templates(action):
+                try:
+                    found = variables(template)
+                except TemplateError:
+                    continue
+                paths.update(v.path for v in found if v.namespace == "current")
+    return paths
 
 
 def _component_output(
