@@ -242,6 +242,22 @@ def test_server_422_errors_are_shown_on_the_same_fields(page: Page) -> None:
     shot(page, "form-server-422")
 
 
+def test_the_form_works_with_the_keyboard_alone(page: Page) -> None:
+    page.goto("/offerings/storage-bucket-standard/request")
+    page.keyboard.type("keyboard-bucket")  # the name field has the focus on arrival
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "f-bucket-storageClass"
+    page.keyboard.press("ArrowDown")  # a closed <select> changes value with the arrow keys
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # uncheck "Keep old versions"
+    assert page.locator("#f-bucket-versioning").is_checked() is False
+    page.locator("#f-name").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/requests/[^/]+$"))
+    wait_for_state(page, "completed")
+
+
 # --- ordering and watching --------------------------------------------------------------------------
 
 
