@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import re
@@ -11,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
@@ -214,10 +215,33 @@ def _display(repository: str) -> str:
     return repository
 
 
+def _credentials_out_of_url(location: str) -> tuple[str, str | None]:
+    """An http(s) URL without its user:password, and the Basic Authorization header that carries them."""
+    if not location.startswith(("http://", "https://")):
+        return location, None
+    parts = urlsplit(location)
+    if not parts.username and not parts.password:
+        return location, None
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    header = "Authorization: Basic " + base64.b64encode(pair.encode()).decode()
+    return parts._replace(netloc=host).geturl(), header
+
+
 class _Git:
     """Runs git (no shell) in one working directory; classifies failures."""
 
-    def __init__(self, ctx: ActionContext[GitCommitInput], binary: str, timeout: float, display: str) -> None:
+    def __init__(
+        self,
+        ctx: ActionContext[GitCommitInput],
+        binary: str,
+        timeout: float,
+        display: str,
+        *,
+        auth_header: str | None = None,
+    ) -> None:
         self.ctx = ctx
         self.binary = binary
         self.timeout = timeout
@@ -228,6 +252,15 @@ class _Git:
             "LC_ALL": "C",
             "GIT_CONFIG_NOSYSTEM": "1",
         }
+        if auth_header:
+            # In the environment (readable by this user only), not in argv (readable by everyone via ps).
+            self.env.update(
+                {
+                    "GIT_CONFIG_COUNT": "1",
+                    "GIT_CONFIG_KEY_0": "http.extraHeader",
+                    "GIT_CONFIG_VALUE_0": auth_header,
+                }
+            )
 
     async def __call__(self, *args: str, cwd: Path | None = None, check: bool = True) -> tuple[int, str, str]:
         self.ctx.raise_if_cancelled()
@@ -353,6 +386,7 @@ def create_git_commit_action(
             parts = urlsplit(location)
             if parts.password:
                 ctx.add_secret(parts.password)
+                ctx.add_secret(unquote(parts.password))
             if parts.scheme == "file":
                 return location, True
         if _is_url(location):
@@ -369,7 +403,10 @@ def create_git_commit_action(
         inp = ctx.input
         location, local = resolve(ctx)
         display = _display(location)
-        git = _Git(ctx, git_binary, timeout, display)
+        location, auth_header = _credentials_out_of_url(location)
+        if auth_header:
+            ctx.add_secret(auth_header)
+        git = _Git(ctx, git_binary, timeout, display, auth_header=auth_header)
         target_branch = attempt_branch(ctx.attempt_key) if inp.create_pull_request else inp.branch
         author_name, author_email = (inp.author.name, inp.author.email) if inp.author else default_author
 

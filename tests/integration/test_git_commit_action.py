@@ -256,3 +256,37 @@ def test_credentials_in_a_repository_url_never_show(tmp_path: Path) -> None:
     assert result.error.failure_class == "backend_unavailable"
     said = result.error.message + str(result.error.details) + "".join(line.message for line in result.logs)
     assert "sup3r-s3cret" not in said
+
+
+def test_url_credentials_go_in_a_header_not_argv_and_a_refusal_is_credentials_refused(tmp_path: Path) -> None:
+    import base64
+
+    from tests.support.rest_backend import Reply, RestBackend
+
+    server = RestBackend().start()
+    try:
+        server.script(
+            "/acme/services.git/info/refs", [Reply(401, "denied", headers={"WWW-Authenticate": "Basic"})]
+        )
+        host = server.url.removeprefix("http://")
+        result = commit(
+            tmp_path,
+            {
+                "repository": f"http://x-access-token:tok%2Fen-77@{host}/acme/services.git",
+                "commitMessage": "m",
+                "files": [{"path": "a", "operation": "create", "content": ""}],
+            },
+        )
+        assert result.error is not None
+        assert result.error.failure_class == "credentials_refused"
+        seen = server.seen("/acme/services.git/info/refs")
+        assert seen, "git never reached the server"
+        expected = base64.b64encode(b"x-access-token:tok/en-77").decode()
+        assert seen[0].headers["authorization"] == f"Basic {expected}"
+        said = (
+            result.error.message + str(result.error.details) + "".join(line.message for line in result.logs)
+        )
+        assert "tok/en-77" not in said and "tok%2Fen-77" not in said and expected not in said
+        assert f"http://***@{host}/acme/services.git" in result.error.message
+    finally:
+        server.stop()
