@@ -1,19 +1,38 @@
-"""`/api/scaffolder/v2`: parameter schemas, dry-run and templating extensions, as ScaffolderClient calls."""
+"""`/api/scaffolder/v2` as ScaffolderClient calls it: parameter schemas, dry-run, tasks, actions."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from pao_backend.api.deps import CatalogDep, CurrentUserDep, SettingsDep
+from pao_backend.api.routes.requests import EngineDep
 from pao_backend.backstage.catalog_routes import EntityIndexDep, json_response
 from pao_backend.backstage.dry_run import dry_run_result, preview_plan, preview_system
+from pao_backend.backstage.entities import EntityIndex, parse_entity_ref
 from pao_backend.backstage.parameters import parameter_schema, validate_parameters
+from pao_backend.backstage.tasks import (
+    backstage_events,
+    latest_completion_id,
+    order_tasks,
+    serialize_task,
+    sse_frame,
+    states_for_statuses,
+    task_event,
+)
 from pao_backend.backstage.translate import ANNOTATION_CATALOG_ID, TEMPLATE_API_VERSION
 from pao_backend.catalog.values import join_secrets, validate_values
-from pao_backend.errors import InputError, NotFoundError
+from pao_backend.errors import InputError, NotFoundError, UnavailableError
+from pao_backend.orchestration import service
+from pao_backend.orchestration.engine import Engine
+from pao_backend.persistence.requests import RequestFilter
+from pao_backend.settings import Settings
+from scaffolder_actions import ActionRegistry
 
 __all__ = ["scaffolder_router"]
 
@@ -134,3 +153,228 @@ def _as_npm_error(path: str, message: str, code: str) -> dict[str, Any]:
 )
 def templating_extensions() -> dict[str, Any]:
     return {"filters": {}, "globals": {"functions": {}, "values": {}}}
+
+
+# ---- the task API on PAO requests ---------------------------------------------------------------
+
+LONG_POLL_SECONDS = 30.0
+_SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
+
+
+class TaskCreate(BaseModel):
+    templateRef: str = Field(description="`template:default/<catalog id>`")
+    values: dict[str, Any] = Field(default_factory=dict, description="`{name, <groupId>: {...}}`")
+    secrets: dict[str, str] | None = Field(default=None, description="Secret-widget values by field id")
+
+
+class TaskRetry(BaseModel):
+    secrets: dict[str, str] | None = None
+
+
+def _base_url(settings: Settings) -> str:
+    return settings.base_url
+
+
+def _template_for(index: EntityIndex, ref: str) -> dict[str, Any]:
+    parsed = parse_entity_ref(ref, default_kind="template")
+    if parsed is None:
+        raise InputError(f"invalid templateRef {ref!r}; expected template:<namespace>/<name>")
+    kind, namespace, name = parsed
+    if kind != "template":
+        raise InputError(f"Only template entities can be used as templates, got {ref!r}")
+    template = index.get(kind, namespace, name)
+    if template is None:
+        raise NotFoundError(
+            f"No entity named '{name}' found, with kind 'template' in namespace '{namespace}'"
+        )
+    return template
+
+
+def _without_token(secrets: dict[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (secrets or {}).items() if k != "backstageToken"}
+
+
+@scaffolder_router.post(
+    "/tasks",
+    status_code=201,
+    summary="Start a task: submits a PAO request for the Template's catalog document; 201 {id}",
+    responses={400: {"description": "`{errors: [ValidationError]}` or a Backstage error body"}},
+)
+async def create_task(
+    body: TaskCreate,
+    index: EntityIndexDep,
+    catalog: CatalogDep,
+    user: CurrentUserDep,
+    engine: EngineDep,
+) -> Response:
+    template = _template_for(index, body.templateRef)
+    offering_id = _offering_id(template)
+    offering = catalog.require_offering(offering_id)
+    secrets = _without_token(body.secrets)
+    errors = validate_parameters(body.values, template)
+    if not errors:
+        joined = join_secrets(offering.form, body.values, secrets)
+        errors = [_as_npm_error(e.path, e.message, e.code) for e in validate_values(offering.form, joined)]
+    if errors:
+        return json_response({"errors": errors}, status_code=400)
+    submitted = await service.submit(
+        engine=engine, catalog=catalog, user=user, catalog_id=offering_id, values=body.values, secrets=secrets
+    )
+    return json_response({"id": submitted.request["id"]}, status_code=201)
+
+
+@scaffolder_router.get("/tasks", summary="List tasks (PAO requests): `{tasks, totalTasks}`")
+def list_tasks(
+    engine: EngineDep,
+    settings: SettingsDep,
+    user: CurrentUserDep,
+    created_by: Annotated[list[str] | None, Query(alias="createdBy")] = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    limit: Annotated[int | None, Query(ge=0)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    order: Annotated[str | None, Query(description="asc|desc:created_at|status|created_by")] = None,
+) -> Response:
+    creators = {c.strip().lower() for value in created_by or [] for c in value.split(",") if c.strip()}
+    where = RequestFilter(
+        requester=next(iter(creators)) if len(creators) == 1 else None,
+        states=states_for_statuses(status or []),
+    )
+    found = service.list_requests(engine=engine, where=where, limit=100_000, offset=0)["items"]
+    if len(creators) > 1:
+        found = [r for r in found if str(r["requester"]).lower() in creators]
+    ordered = order_tasks(found, order)
+    page = ordered[offset : offset + limit if limit is not None else None]
+    tasks = [
+        serialize_task(service.get_request(engine=engine, request_id=r["id"]), base_url=_base_url(settings))
+        for r in page
+    ]
+    return json_response({"tasks": tasks, "totalTasks": len(ordered)})
+
+
+@scaffolder_router.get(
+    "/tasks/{task_id}", summary="One task (PAO request) with its planned steps; no secrets"
+)
+def get_task(task_id: str, engine: EngineDep, settings: SettingsDep, user: CurrentUserDep) -> Response:
+    detail = service.get_request(engine=engine, request_id=task_id)
+    return json_response(serialize_task(detail, base_url=_base_url(settings)))
+
+
+def _read_events(engine: Engine, task_id: str) -> tuple[str, list[dict[str, Any]]]:
+    state = service.request_state(engine=engine, request_id=task_id)
+    items: list[dict[str, Any]] = service.list_events(engine=engine, request_id=task_id, limit=100_000)[
+        "items"
+    ]
+    return state, items
+
+
+@scaffolder_router.get(
+    "/tasks/{task_id}/eventstream",
+    summary="Server-sent task events (`event: <type>` + `data: <json>`); closes after the completion",
+    response_class=StreamingResponse,
+)
+async def stream_task_events(
+    task_id: str,
+    engine: EngineDep,
+    settings: SettingsDep,
+    user: CurrentUserDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> StreamingResponse:
+    state, history = await asyncio.to_thread(_read_events, engine, task_id)  # 404 before the stream opens
+    base_url = _base_url(settings)
+
+    async def frames() -> AsyncIterator[bytes]:
+        replay = backstage_events(history, state=state, base_url=base_url, after=after)
+        for replayed in replay:
+            yield sse_frame(replayed)
+            if replayed["type"] == "completion":
+                return
+        seen = max([after, *(e["id"] for e in history)])
+        async for event in engine.hub.subscribe(task_id, after=seen):
+            if event is None:
+                yield b": keep-alive\n\n"
+                continue
+            completion_id = None
+            if event["type"] == "completion":
+                current = await asyncio.to_thread(service.request_state, engine=engine, request_id=task_id)
+                completion_id = latest_completion_id([event], current)
+            converted = task_event(event, base_url=base_url, completion_id=completion_id)
+            if converted is None:
+                continue
+            yield sse_frame(converted)
+            if converted["type"] == "completion":
+                return
+
+    return StreamingResponse(frames(), media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+@scaffolder_router.get(
+    "/tasks/{task_id}/events",
+    summary="Task events after `after` (long-poll ≤30 s); the completion is always included",
+)
+async def poll_task_events(
+    task_id: str,
+    engine: EngineDep,
+    settings: SettingsDep,
+    user: CurrentUserDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    state, history = await asyncio.to_thread(_read_events, engine, task_id)
+    base_url = _base_url(settings)
+    found = backstage_events(history, state=state, base_url=base_url, after=after)
+    if any(e["id"] > after or e["type"] == "completion" for e in found):
+        return json_response(found)
+    seen = max([after, *(e["id"] for e in history)])
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LONG_POLL_SECONDS
+    events = cast(
+        AsyncGenerator[dict[str, Any] | None, None],
+        engine.hub.subscribe(task_id, after=seen, idle_seconds=LONG_POLL_SECONDS),
+    )
+    try:
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                event = await asyncio.wait_for(anext(events), timeout=remaining)
+            except TimeoutError:
+                break
+            if event is None:
+                break
+            state, history = await asyncio.to_thread(_read_events, engine, task_id)
+            found = backstage_events(history, state=state, base_url=base_url, after=after)
+            if found:
+                return json_response(found)
+    finally:
+        await events.aclose()
+    return json_response([])
+
+
+@scaffolder_router.post(
+    "/tasks/{task_id}/cancel", summary="Cancel the task (PAO request): {status: 'cancelled'}"
+)
+async def cancel_task(task_id: str, engine: EngineDep, user: CurrentUserDep) -> dict[str, str]:
+    await service.cancel(engine=engine, request_id=task_id, actor=user.ref)
+    return {"status": "cancelled"}
+
+
+@scaffolder_router.post(
+    "/tasks/{task_id}/retry",
+    status_code=201,
+    summary="Retry a failed task from its failed actions (PAO retry): 201 {id}",
+)
+async def retry_task(
+    task_id: str, engine: EngineDep, user: CurrentUserDep, body: TaskRetry | None = None
+) -> dict[str, str]:
+    await service.retry(engine=engine, request_id=task_id, actor=user.ref)
+    return {"id": task_id}
+
+
+@scaffolder_router.get(
+    "/actions", summary="The actions PAO runs, in Backstage's /v2/actions shape, sorted by id"
+)
+def list_actions(request: Request) -> list[dict[str, Any]]:
+    registry: ActionRegistry | None = getattr(request.app.state, "actions", None)
+    if registry is None:
+        engine: Engine | None = getattr(request.app.state, "engine", None)
+        registry = engine.registry if engine is not None else None
+    if registry is None:
+        raise UnavailableError("the action registry is not set up yet; PAO is starting")
+    return registry.describe()
