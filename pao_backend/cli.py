@@ -124,6 +124,15 @@ def validate(
                 root = catalog_root_of(target)
                 only.setdefault(root, set()).update(changed_documents(root, changed_since))
             report = validate_paths(targets, only=only)
+            # versions (G): a breaking change since REV needs a major version bump (E810).
+            from pao_backend.governance.versions import VersionSourceError, version_problems
+
+            try:
+                for root in only:
+                    report.problems.extend(version_problems(root, changed_since))
+            except VersionSourceError as exc:
+                raise SelectionError(str(exc)) from exc
+            report.problems.sort()
         else:
             report = validate_paths(targets)
     except SelectionError as exc:
@@ -443,3 +452,47 @@ def schema_export(
     except OSError as exc:
         typer.echo(f"pao schema export: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+# ---- governance: diff, codeowners (G) ----------------------------------------------------------------
+
+
+@app.command()
+def diff(
+    old: str = typer.Argument(..., help="The old catalog: a git revision (e.g. main, HEAD~3) or a folder."),
+    new: str | None = typer.Argument(
+        None, help="The new catalog: a git revision or a folder (default: --catalog)."
+    ),
+    catalog_dir: Path = typer.Option(
+        Path("catalog"), "--catalog", help="The catalog folder (in the git work tree)."
+    ),
+    output_format: str = typer.Option("text", "--format", "-f", help="text or json."),
+) -> None:
+    """Per document: breaking changes (removed field, new required field without default, narrowed
+    enum/pattern/range, type change, removed output) and whether the version bump is enough.
+
+    Exit 0 when every bump is enough, 1 when a breaking change lacks a major bump (or a version went
+    down), 2 on usage errors.
+    """
+    import json
+
+    from pao_backend.governance.versions import VersionSourceError, diff_sources, format_diffs
+
+    try:
+        diffs = diff_sources(old, new, catalog=catalog_dir)
+    except VersionSourceError as exc:
+        typer.echo(f"pao diff: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if output_format == "json":
+        typer.echo(
+            json.dumps(
+                {"old": old, "new": new or str(catalog_dir), "documents": [d.to_dict() for d in diffs]},
+                indent=2,
+            )
+        )
+    else:
+        typer.echo(format_diffs(diffs))
+    failing = [
+        d for d in diffs if not d.bump_ok and (d.breaking or d.actual_bump in ("downgrade", "invalid"))
+    ]
+    raise typer.Exit(1 if failing else 0)
