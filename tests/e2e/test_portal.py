@@ -7,6 +7,7 @@ visited land in test-artifacts/screenshots/ (git-ignored) so a person can look a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -22,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.conftest import ROOT, SAMPLE_CATALOG
+from tests.support.rest_backend import Reply, RestBackend
 
 pytestmark = pytest.mark.browser
 
@@ -40,10 +42,9 @@ LIVE_TIMEOUT_MS = 60_000
 MESSAGING = {"X-PAO-On-Behalf-Of": "user:default/mia", "X-PAO-On-Behalf-Of-Teams": "platform-messaging"}
 
 
-@pytest.fixture(scope="module")
-def pao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def serve_pao(data: Path, **env_overrides: str) -> Iterator[str]:
     """A PAO process on an ephemeral port (the socket is bound here and handed to uvicorn by fd)."""
-    data = tmp_path_factory.mktemp("pao-e2e")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -62,8 +63,10 @@ def pao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PAO_EXECUTOR_ID": f"pao-e2e-{uuid.uuid4().hex[:8]}",
         "PAO_DEV_IDENTITY": "user:default/dev",
         "PAO_DEV_IDENTITY_TEAMS": '["developer-experience"]',
+        **env_overrides,
     }
-    log = (data / "server.log").open("w")
+    log_path = data / "server.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -87,14 +90,14 @@ def pao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                pytest.fail(f"PAO exited with {process.returncode}:\n{(data / 'server.log').read_text()}")
+                pytest.fail(f"PAO exited with {process.returncode}:\n{log_path.read_text()}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"PAO did not answer within 60 s:\n{(data / 'server.log').read_text()}")
+                pytest.fail(f"PAO did not answer within 60 s:\n{log_path.read_text()}")
             time.sleep(0.2)
         yield base
     finally:
@@ -105,6 +108,12 @@ def pao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def pao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_pao(tmp_path_factory.mktemp("pao-e2e")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -352,22 +361,48 @@ def test_a_manual_item_resolved_from_the_inbox_updates_the_requesters_page_live(
     shot(page, "request-resolved-from-inbox")
 
 
-def test_a_failed_automatic_component_is_retried_from_the_page(page: Page) -> None:
-    # The demo provisioner fails a name containing "flaky" once; the bucket offering does not retry by itself.
-    order(page, "storage-bucket-standard", "flaky-bucket")
-    mark_document(page)
-    wait_for_state(page, "failed")
-    box = page.locator("#failure-box")
-    expect(box).to_be_visible()
-    expect(page.locator("#failure-message")).not_to_be_empty()
-    expect(page.locator("#failure-contact")).to_contain_text("Storage")
-    shot(page, "request-failed")
-    page.get_by_role("button", name="Retry").click()
-    wait_for_state(page, "completed")
-    expect(box).to_be_hidden()
-    assert_not_reloaded(page)
-    expect(page.locator(".actions li").first).to_contain_text("attempt 2")
-    shot(page, "request-retried")
+def test_a_failed_automatic_component_is_retried_from_the_page(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The provisioning API fails once (500) and then works; the bucket offering does not retry by itself,
+    so the request fails and waits for a person, who presses Retry on the page."""
+    backend = RestBackend().start()
+    backend.script(
+        "/buckets",
+        [
+            Reply(500, {"error": "storage backend is rebalancing"}),
+            Reply(201, {"id": "bkt-1", "url": "https://flaky-bucket.storage.internal"}),
+        ],
+    )
+    try:
+        with serve_pao(
+            tmp_path_factory.mktemp("pao-retry"), PAO_ENDPOINTS=f'{{"provisioner": "{backend.url}"}}'
+        ) as base:
+            ctx = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+            try:
+                page = ctx.new_page()
+                order(page, "storage-bucket-standard", "flaky-bucket")
+                mark_document(page)
+                wait_for_state(page, "failed")
+                box = page.locator("#failure-box")
+                expect(box).to_be_visible()
+                expect(page.locator("#failure-message")).not_to_be_empty()
+                expect(page.locator("#failure-contact")).to_contain_text("Storage")
+                expect(page.locator(".actions .error-text")).to_contain_text("500")
+                shot(page, "request-failed")
+                page.get_by_role("button", name="Retry").click()
+                wait_for_state(page, "completed")
+                expect(box).to_be_hidden()
+                assert_not_reloaded(page)
+                expect(page.locator('#outputs [data-output="bucketUrl"]')).to_have_text(
+                    "https://flaky-bucket.storage.internal"
+                )
+                shot(page, "request-retried")
+            finally:
+                ctx.close()
+        assert len(backend.seen("/buckets")) == 2  # one failed call, one retried call, nothing more
+    finally:
+        backend.stop()
 
 
 def test_save_a_preset_and_start_a_new_request_from_it(page: Page) -> None:
