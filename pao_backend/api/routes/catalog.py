@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from pao_backend.api.deps import CatalogDep, CatalogServiceDep, CurrentUserDep, SettingsDep
-from pao_backend.backstage.catalog_routes import EntityIndexDep
+from pao_backend.backstage.catalog_routes import EntityIndexDep, entity_index
 from pao_backend.backstage.dry_run import plan_document, preview_plan, preview_system
 from pao_backend.backstage.translate import fulfillment_mode
 from pao_backend.catalog.form_schema import form_schema, parameter_pages, ui_schema
@@ -247,8 +247,10 @@ def get_findings(service: CatalogServiceDep) -> dict[str, Any]:
     response_model=RefreshRead,
     summary="Reload the catalog folder; an invalid document never replaces its last good version",
 )
-def refresh_catalog(service: CatalogServiceDep) -> dict[str, Any]:
+def refresh_catalog(service: CatalogServiceDep, request: Request) -> dict[str, Any]:
     result = service.reload()
+    if result.changed:
+        entity_index(request)  # translate the new version now, not on the next Backstage call
     return {**_findings(result.problems, result.etag), "changed": result.changed}
 
 
