@@ -405,6 +405,46 @@ def test_a_failed_automatic_component_is_retried_from_the_page(
         backend.stop()
 
 
+def test_escalating_a_failed_component_hands_it_to_the_owning_teams_inbox(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    backend = RestBackend().start()
+    backend.script("/buckets", [Reply(503, {"error": "storage backend is down"})])
+    storage_team = {"X-PAO-On-Behalf-Of": "user:default/sam", "X-PAO-On-Behalf-Of-Teams": "platform-storage"}
+    try:
+        with serve_pao(
+            tmp_path_factory.mktemp("pao-escalate"), PAO_ENDPOINTS=f'{{"provisioner": "{backend.url}"}}'
+        ) as base:
+            requester = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+            team = browser.new_context(base_url=base, extra_http_headers=storage_team)
+            try:
+                page = requester.new_page()
+                order(page, "storage-bucket-standard", "archive-bucket")
+                mark_document(page)
+                wait_for_state(page, "failed")
+                page.get_by_role("button", name="Escalate to the team").click()
+                expect(page.locator("#failure-box")).to_be_hidden(timeout=LIVE_TIMEOUT_MS)
+                expect(page.locator(".ticket-link").first).to_be_visible(timeout=LIVE_TIMEOUT_MS)
+                shot(page, "request-escalated")
+                inbox = team.new_page()
+                inbox.goto("/inbox")
+                ticket = inbox.locator(".ticket", has_text="archive-bucket")
+                ticket.get_by_label("bucketUrl").fill("https://archive-bucket.storage.internal")
+                ticket.get_by_role("button", name="Mark done").click()
+                expect(inbox.locator(".ticket", has_text="archive-bucket")).to_have_count(0)
+                wait_for_state(page, "completed")
+                assert_not_reloaded(page)
+                expect(page.locator('#outputs [data-output="bucketUrl"]')).to_have_text(
+                    "https://archive-bucket.storage.internal"
+                )
+                shot(page, "request-completed-after-escalation")
+            finally:
+                team.close()
+                requester.close()
+    finally:
+        backend.stop()
+
+
 def test_save_a_preset_and_start_a_new_request_from_it(page: Page) -> None:
     page.goto("/offerings/storage-bucket-standard/request")
     page.locator("#f-name").fill("reports-bucket")

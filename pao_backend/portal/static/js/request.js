@@ -14,6 +14,13 @@ let source = null;
 let lastEventId = 0;
 
 const stateOf = (x) => (x && (x.state || x.status)) || "unknown";
+const me = { ref: root.dataset.user, teams: (root.dataset.teams || "").split(",").filter(Boolean), admin: root.dataset.admin === "true" };
+
+// Who may press retry / abort / escalate: the requester, the owning team of a component, or an admin.
+function mayAct(d) {
+  if (me.admin || d.requester === me.ref) return true;
+  return (d.components || []).some((c) => c.team && me.teams.includes(c.team));
+}
 
 function outputRows(outputs) {
   return Object.entries(outputs || {}).map(([k, v]) => {
@@ -82,8 +89,10 @@ function render(d) {
   const outputs = outputRows(d.outputs);
   $("outputs-panel").hidden = outputs.length === 0;
   $("outputs").replaceChildren(...outputs.flat());
-  $("save-preset-btn").hidden = state !== "completed";
-  $("cancel-btn").hidden = TERMINAL.has(state) || state === "escalated";
+  const allowed = mayAct(d);
+  $("save-preset-btn").hidden = state !== "completed" || d.requester !== me.ref;
+  $("cancel-btn").hidden = !allowed || TERMINAL.has(state);
+  $("failure-box").querySelector(".failure-actions").hidden = !allowed;
 
   const box = $("failure-box");
   if (state === "failed") {
