@@ -496,3 +496,58 @@ def diff(
         d for d in diffs if not d.bump_ok and (d.breaking or d.actual_bump in ("downgrade", "invalid"))
     ]
     raise typer.Exit(1 if failing else 0)
+
+
+codeowners_app = typer.Typer(
+    help="CODEOWNERS in the loop: every document, schema and the calendar reviewed by the right team.",
+    no_args_is_help=True,
+)
+app.add_typer(codeowners_app, name="codeowners")
+
+
+@codeowners_app.command("check")
+def codeowners_check(
+    catalog_dir: Path = typer.Option(Path("catalog"), "--catalog", help="The catalog folder."),
+    repository: Path | None = typer.Option(None, help="Repository root (default: the catalog's parent)."),
+    architecture_team: str = typer.Option("architecture", help="Team that owns schemas and teams.yaml."),
+    output_format: str = typer.Option("text", "--format", "-f", help="text, json or github."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings (stale rules) too."),
+) -> None:
+    """Check CODEOWNERS: each document owned by its metadata.owner.team's handle, schemas and teams.yaml by
+    the architecture team, the calendar by its owner, no orphans. Exit 0 clean, 1 findings, 2 usage."""
+    from pao_backend.catalog.report import ValidationReport, format_report
+    from pao_backend.governance.ownership import check_ownership
+
+    if output_format not in _FORMATS or not catalog_dir.is_dir():
+        typer.echo(f"pao codeowners check: no catalog folder {catalog_dir} or bad --format", err=True)
+        raise typer.Exit(2)
+    root = repository or catalog_dir.resolve().parent
+    result = check_ownership(root, catalog_dir, architecture_team=architecture_team)
+    report = ValidationReport(problems=result.problems, documents=len(result.files))
+    typer.echo(format_report(report, output_format))  # type: ignore[arg-type]
+    raise typer.Exit(result.exit_code(strict=strict))
+
+
+@codeowners_app.command("generate")
+def codeowners_generate(
+    catalog_dir: Path = typer.Option(Path("catalog"), "--catalog", help="The catalog folder."),
+    repository: Path | None = typer.Option(None, help="Repository root (default: the catalog's parent)."),
+    default_owner: str = typer.Option("@acme/pao-maintainers", help="Owner of everything else (`*`)."),
+    architecture_team: str = typer.Option("architecture", help="Team that owns schemas and teams.yaml."),
+    write: bool = typer.Option(False, "--write", help="Write <repository>/CODEOWNERS instead of printing."),
+) -> None:
+    """Generate CODEOWNERS from teams.yaml and the catalog's owner teams."""
+    from pao_backend.governance.ownership import generate_codeowners
+
+    if not (catalog_dir / "teams.yaml").is_file():
+        typer.echo(f"pao codeowners generate: {catalog_dir}/teams.yaml not found", err=True)
+        raise typer.Exit(2)
+    root = repository or catalog_dir.resolve().parent
+    text = generate_codeowners(
+        root, catalog_dir, default_owner=default_owner, architecture_team=architecture_team
+    )
+    if write:
+        (root / "CODEOWNERS").write_text(text, "utf-8")
+        typer.echo(f"wrote {root / 'CODEOWNERS'}")
+    else:
+        typer.echo(text, nl=False)
