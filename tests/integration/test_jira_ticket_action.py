@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from pao_backend.ticketing.jira_tickets import JiraTicketSystem
 from scaffolder_actions import ActionResult, run_action
@@ -52,6 +53,13 @@ async def test_examples_run_against_the_loopback_jira(jira_server: JiraServer, t
         assert result.outputs.items() >= example.expected.items()
         assert result.outputs["url"] == f"{jira_server.url}/browse/{result.outputs['key']}"
     assert jira_server.links_of("SEC-1") == [("Blocks", "DBA-1", "SEC-1")]
+
+
+def test_each_example_step_carries_the_input_it_runs_with() -> None:
+    for example in EXAMPLES:
+        [step] = yaml.safe_load(example.example)["steps"]
+        assert step["action"] == "pao:jira-ticket"
+        assert step["input"] == example.input
 
 
 async def test_ticket_carries_request_component_and_action_in_labels_and_properties(
