@@ -112,7 +112,7 @@ def kind_problems(doc: ParsedDocument) -> list[Problem]:
     data = doc.data
     problems: list[Problem] = []
     version = data.get("schemaVersion")
-    if version not in SCHEMA_VERSIONS:
+    if not isinstance(version, str) or version not in SCHEMA_VERSIONS:
         problems.append(
             doc.problem(
                 ("schemaVersion",),
@@ -124,7 +124,7 @@ def kind_problems(doc: ParsedDocument) -> list[Problem]:
             )
         )
     kind = data.get("kind")
-    if kind not in KIND_SCHEMAS:
+    if not isinstance(kind, str) or kind not in KIND_SCHEMAS:
         suggestion = difflib.get_close_matches(str(kind), list(KIND_SCHEMAS), n=1)
         problems.append(
             doc.problem(
