@@ -153,16 +153,26 @@ def create_jira_ticket_action(*, tickets: TicketSystem) -> Action[JiraTicketInpu
     async def handler(ctx: ActionContext[JiraTicketInput]) -> None:
         inp = ctx.input
         label = action_label(ctx.attempt_key)
+        # Tickets are read by many people and kept for years: a secret never goes into one.
+        summary, description = (
+            ctx.redactor.redact_text(inp.summary),
+            ctx.redactor.redact_text(inp.description),
+        )
+        custom_fields = ctx.redactor.redact(dict(inp.custom_fields))
+        if (summary, description, custom_fields) != (inp.summary, inp.description, inp.custom_fields):
+            ctx.logger.warning(
+                "a secret value in the ticket's text was replaced by *** (secrets never go into tickets)"
+            )
         draft = TicketDraft(
             project=inp.project,
             issue_type=inp.issue_type,
-            summary=inp.summary,
-            description=inp.description,
+            summary=summary,
+            description=description,
             priority=inp.priority,
             labels=_labels(ctx, label),
             components=tuple(inp.components),
             epic_key=inp.epic_key,
-            custom_fields=dict(inp.custom_fields),
+            custom_fields=custom_fields,
         )
         if ctx.dry_run:
             blockers = ", ".join(link.key for link in inp.links) or "none"

@@ -194,3 +194,21 @@ async def test_a_failing_property_write_is_retried_without_filing_again(
     assert (
         jira_server.issue_json(result.outputs["key"])["properties"]["pao"]["attemptKey"] == "req-1/database/0"
     )
+
+
+async def test_secrets_never_reach_the_ticket(jira_server: JiraServer, tmp_path: Path) -> None:
+    result = await _run(
+        _system(jira_server),
+        tmp_path,
+        {
+            **TASK,
+            "description": "initial password: hunter2-secret",
+            "customFields": {"customfield_10052": "hunter2-secret"},
+        },
+        secrets={"dbPassword": "hunter2-secret"},
+    )
+    assert result.ok, result.error
+    issue = jira_server.issue_json(result.outputs["key"])
+    assert "hunter2" not in str(issue)
+    assert issue["fields"]["description"] == "initial password: ***"
+    assert any("secrets never go into tickets" in line.message for line in result.logs)
