@@ -95,3 +95,25 @@ def test_fixtures_cover_most_codes(invalid_result: LoadResult) -> None:
         "W709",
     }
     assert set(CODES) - covered - elsewhere == set()
+
+
+def test_platform_teams_guide_lists_every_code_and_its_meaning() -> None:
+    from tests.conftest import ROOT
+
+    guide = (ROOT / "docs" / "platform-teams.md").read_text()
+    for code, meaning in CODES.items():
+        assert f"| `{code}` | {meaning.replace('|', '/')} |" in guide, code
+
+
+def test_the_guides_item_example_validates_clean(tmp_path: Path) -> None:
+    from tests.conftest import ROOT, SAMPLE_CATALOG
+
+    guide = (ROOT / "docs" / "platform-teams.md").read_text()
+    section = guide.split("## Anatomy of an item", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    root = tmp_path / "catalog"
+    (root / "databases").mkdir(parents=True)
+    (root / "teams.yaml").write_bytes((SAMPLE_CATALOG / "teams.yaml").read_bytes())
+    (root / "databases" / "database-postgresql-standard.yaml").write_text(example)
+    result = load_catalog(root)
+    assert [str(p) for p in result.problems] == []
