@@ -27,6 +27,7 @@ REJECTING_RESOLUTIONS = frozenset(
         "cannot reproduce",
         "incomplete",
         "obsolete",
+        "deleted",
     }
 )
 

@@ -42,7 +42,7 @@ from pao_backend.persistence import requests as repo
 from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, utcnow
 from pao_backend.ticketing.factory import ticket_system
 from pao_backend.ticketing.waits import clear_wait, register_wait
-from scaffolder_actions import ActionError, ActionResult
+from scaffolder_actions import ActionError, ActionResult, BackendRejectedError
 from scaffolder_actions.tickets import TicketSystem
 
 log = logging.getLogger("pao.tickets")
@@ -241,6 +241,12 @@ async def read_ticket(key: str, request_id: str) -> dict[str, Any]:
     cancelled = await asyncio.to_thread(engine_steps._cancel_requested, request_id)
     try:
         snapshot = ticket_snapshot(await tickets_for(engine).get(key))
+    except BackendRejectedError as exc:
+        if exc.details.get("status") not in (None, 404):
+            log.warning("could not read ticket %s (%s); still waiting", key, exc.message)
+            snapshot = {"key": key, "statusCategory": "new", "readError": exc.message}
+        else:  # the ticket was deleted: nobody will do the work
+            snapshot = {"key": key, "statusCategory": "done", "resolution": "Deleted", "fields": {}}
     except ActionError as exc:
         log.warning("could not read ticket %s (%s); still waiting", key, exc.message)
         snapshot = {"key": key, "statusCategory": "new", "readError": exc.message}

@@ -259,3 +259,12 @@ def test_a_ticket_closed_without_its_output_field_shows_configuration_guidance(p
     guidance = pao.wait_state(request_id, "failed")["guidance"]
     assert guidance["failureClass"] == "configuration"
     assert "customfield_10060" in guidance["detail"] and "before closing" in guidance["detail"]
+
+
+def test_a_deleted_ticket_fails_the_component_instead_of_waiting_forever(pao: Pao, polling: None) -> None:
+    request_id = pao.submit("database-redis-standard", {"name": "deleted-cache"})
+    key = pao.ticket_of(request_id, "database-redis-standard")
+    pao.jira.delete(key)
+    detail = pao.wait_state(request_id, "failed")
+    assert detail["guidance"]["failureClass"] == "ticket_rejected"
+    assert "Deleted" in detail["guidance"]["message"]

@@ -6,7 +6,7 @@
         jira.resolve("DBA-1", "Done", fields={"customfield_10050": "postgresql://..."})
 
 Implements (REST API 2, Server/Data Center flavour): serverInfo, myself, field, project, issuetype, priority,
-resolution, status, issue create/get, search (a JQL subset: `project`, `key`, `labels`, `status`,
+resolution, status, issue create/get/delete, search (a JQL subset: `project`, `key`, `labels`, `status`,
 `statusCategory`, `resolution`, `issue.property[k].path`, joined by AND), transitions (list/do), issue links
 and link types, comments, issue properties. Statuses carry their statusCategory (To Do / In Progress / Done),
 closing sets a resolution (Done, Won't Do, Duplicate).
@@ -335,6 +335,17 @@ class JiraServer:
             issue.status, issue.resolution = "Done", resolution
             issue.fields["resolutiondate"] = issue.fields["updated"] = _now()
         self._notify(key, old)
+
+    def delete(self, key: str) -> None:
+        """Delete `key` (and its links) as an administrator would."""
+        with self._lock:
+            issue = self._issue(key)
+            for link_id in list(issue.links):
+                link = self.links.pop(link_id, None)
+                for other in self.issues.values():
+                    if link is not None and link_id in other.links:
+                        other.links.remove(link_id)
+            del self.issues[issue.key]
 
     def start_progress(self, key: str) -> None:
         with self._lock:
@@ -723,6 +734,11 @@ class JiraServer:
         def get_issue(key: str, properties: str | None = None) -> dict[str, Any]:
             with self._lock:
                 return self._render(self._issue(key), properties=properties)
+
+        @rest.delete("/issue/{key}", name="deleteIssue", status_code=204)
+        def delete_issue(key: str) -> Response:
+            self.delete(key)
+            return Response(status_code=204)
 
         @rest.api_route("/search", methods=["GET", "POST"], name="search")
         async def search(request: Request) -> dict[str, Any]:
