@@ -234,6 +234,24 @@ def test_validation_messages_appear_beside_the_fields_as_the_user_types(page: Pa
     expect(page.locator("#err-f-name")).to_be_empty()
 
 
+def test_date_bounds_and_file_sizes_are_checked_in_the_browser_too(page: Page) -> None:
+    page.goto("/offerings/storage-bucket-standard/request")
+    expiry = page.get_by_label("Bucket expiry date")
+    expiry.fill("2025-06-01")
+    expiry.press("Tab")
+    expect(page.locator("#err-f-bucket-expiresOn")).to_contain_text("must be on or after 2026-01-01")
+    page.goto("/offerings/messaging-kafka-topic/request")
+    schema_file = page.get_by_label("Message Schema")
+    schema_file.set_input_files(
+        files=[{"name": "huge.json", "mimeType": "application/json", "buffer": b"x" * (1024 * 1024 + 1)}]
+    )
+    expect(page.locator("#err-f-topic-schemaFile")).to_contain_text("must be at most 1048576 bytes")
+    schema_file.set_input_files(
+        files=[{"name": "orders.avsc", "mimeType": "application/json", "buffer": b'{"type": "record"}'}]
+    )
+    expect(page.locator("#err-f-topic-schemaFile")).to_be_empty()
+
+
 def test_server_422_errors_are_shown_on_the_same_fields(page: Page) -> None:
     """The browser's copy of the rules is loosened on purpose, so only the server can catch the bad name."""
 
@@ -330,7 +348,14 @@ def test_order_the_web_app_bundle_and_watch_it_complete_without_reloading(page: 
 def test_a_manual_item_resolved_from_the_inbox_updates_the_requesters_page_live(
     page: Page, browser: Browser, pao: str
 ) -> None:
-    order(page, "messaging-kafka-topic", "orders-events")
+    page.goto("/offerings/messaging-kafka-topic/request")
+    page.locator("#f-name").fill("orders-events")
+    page.get_by_label("Message Schema").set_input_files(
+        files=[{"name": "orders.avsc", "mimeType": "application/json", "buffer": b'{"type": "record"}'}]
+    )
+    page.get_by_label("Consumer Teams").fill("billing\nanalytics")
+    page.get_by_role("button", name="Submit request").click()
+    page.wait_for_url(re.compile(r"/requests/[^/]+$"))
     mark_document(page)
     wait_for_state(page, "running")
     expect(page.locator(".component").first).to_have_attribute(
