@@ -21,6 +21,7 @@ from pao_backend.backstage.catalog_routes import catalog_router
 from pao_backend.backstage.scaffolder_routes import scaffolder_router
 from pao_backend.catalog.service import CatalogService
 from pao_backend.demo.provisioner import create_demo_router
+from pao_backend.governance.prometheus import install_prometheus
 from pao_backend.orchestration import engine as engine_runtime
 from pao_backend.persistence.db import Database
 from pao_backend.portal.routes import portal_router, static_files
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(presets_routes.router)
     app.include_router(tickets_routes.router)
     app.include_router(governance_routes.router)
+    install_prometheus(app, db=lambda: app.state.db, catalog=lambda: app.state.catalog.current)
     # The portal's pages come last so that no API path is ever shadowed by a page.
     app.mount("/static", static_files, name="static")
     app.include_router(portal_router)

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pao_backend.governance.metrics import ActionRunFact, ComponentFact, RequestFact, StateChange
+from pao_backend.governance.readiness import TicketFact
 from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, StateChangeRow
 
-__all__ = ["RecordFilter", "request_facts"]
+__all__ = ["RecordFilter", "request_facts", "ticket_facts"]
 
 _CHUNK = 500
 
@@ -75,3 +76,19 @@ def request_facts(session: Session, where: RecordFilter) -> list[RequestFact]:
 
 def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
     return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+def ticket_facts(session: Session) -> dict[str, list[TicketFact]]:
+    """Ticket actions (pao:jira-ticket, JIRA or the built-in inbox) by the owner team of their component."""
+    query = select(ActionRunRow, ComponentRow.team).join(
+        ComponentRow,
+        (ComponentRow.request_id == ActionRunRow.request_id)
+        & (ComponentRow.component_id == ActionRunRow.component_id),
+    )
+    found: dict[str, list[TicketFact]] = defaultdict(list)
+    for run, team in session.execute(query.where(ActionRunRow.type == "jira-ticket")):
+        if run.started_at is None:
+            continue
+        finished = run.finished_at if run.state in ("completed", "failed", "cancelled") else None
+        found[team].append(TicketFact(run.request_id, run.ticket_key, run.started_at, finished, run.state))
+    return found
