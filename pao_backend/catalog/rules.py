@@ -83,6 +83,8 @@ class CatalogContext:
     endpoints: Collection[str] | None = None
     secret_names: Collection[str] | None = None
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Variables each item's templates use, by item id (filled lazily by the bundle rules).
+    usage: dict[str, dict[str, list[_ActionUsage]]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------- documents
@@ -801,6 +803,43 @@ def _upstream(bundle: CatalogBundle) -> dict[str, set[str]]:
     return result
 
 
+@dataclass(frozen=True)
+class _ActionUsage:
+    """The variables one action's templates use, parsed once per item and reused for every bundle."""
+
+    current: tuple[tuple[str, ...], ...]
+    outputs: tuple[str, ...]
+    declares: frozenset[str]
+
+
+def _usage(
+    item: CatalogItem, cache: dict[str, dict[str, list[_ActionUsage]]]
+) -> dict[str, list[_ActionUsage]]:
+    cached = cache.get(item.id)
+    if cached is not None:
+        return cached
+    result: dict[str, list[_ActionUsage]] = {}
+    for list_name, actions in _action_lists(item):
+        entries: list[_ActionUsage] = []
+        for action in actions:
+            current: list[tuple[str, ...]] = []
+            outputs: list[str] = []
+            for _, template in _templates(action):
+                try:
+                    found = variables(template)
+                except TemplateError:  # reported on the item (E600)
+                    continue
+                for var in found:
+                    if var.namespace == "current" and var.path not in current:
+                        current.append(var.path)
+                    elif var.namespace == "output" and var.path[0] not in outputs:
+                        outputs.append(var.path[0])
+            entries.append(_ActionUsage(tuple(current), tuple(outputs), frozenset(action.outputs)))
+        result[list_name] = entries
+    cache[item.id] = result
+    return result
+
+
 def _component_templates(
     doc: ParsedDocument,
     index: int,
@@ -814,49 +853,29 @@ def _component_templates(
     """Check a component's item templates in the bundle's scope: its form and upstream outputs."""
     c_path: PathKey = ("components", index, "catalogItem")
     # Bundle scope rule: `.current` is the bundle's form; a field the bundle lacks falls back to the
-    # item's default, or stays empty when the item does not require it.
-    optional = {
-        (g.id, f.id) for g in item.form.groups for f in g.fields if f.default is not None or not f.required
-    }
-    own = form_paths(item.form)
-    fallback = {p for p in own if len(p) == 1 or (p[0], p[1]) in optional}
-    # Paths the item's own form lacks are reported on the item (E602), not again on every bundle.
-    scope = bundle_paths | fallback | {p for p in _current_paths(item) if p not in own}
-    for list_name, actions in _action_lists(item):
+    # item's default, or stays empty when the item does not require it. Paths the item's own form lacks
+    # are reported on the item (E602), not again on every bundle.
+    required = {(g.id, f.id) for g in item.form.groups for f in g.fields if f.default is None and f.required}
+    for list_name, entries in _usage(item, context.usage).items():
         declared = set(before)
-        for action in actions:
-            for _, template in _templates(action):
-                for issue in check(
-                    template, form_paths=scope, metadata=context.metadata, output_keys=declared
-                ):
-                    var = issue.variable
-                    if var is None:
-                        continue
-                    uses = f"component `{component_id}`: item `{item.id}` uses `{var.dotted}` ({list_name})"
-                    if issue.code == "unknown-current-path":
-                        doc.add(
-                            c_path,
-                            "E705",
-                            f"{uses}: a required field the bundle form lacks and the item gives no default",
-                            f"add field `{'.'.join(var.path)}` to the bundle's form (same group and field "
-                            "ids), or give the item's field a default",
-                        )
-                    elif issue.code == "unknown-output":
-                        _component_output(doc, c_path, uses, var.path[0], component_id, items)
-            declared |= set(action.outputs)
-
-
-def _current_paths(item: CatalogItem) -> set[tuple[str, ...]]:
-    paths: set[tuple[str, ...]] = set()
-    for _, actions in _action_lists(item):
-        for action in actions:
-            for _, template in _templates(action):
-                try:
-                    found = variables(template)
-                except TemplateError:
+        for entry in entries:
+            for path in entry.current:
+                if len(path) < 2 or (path[0], path[1]) not in required or path in bundle_paths:
                     continue
-                paths.update(v.path for v in found if v.namespace == "current")
-    return paths
+                shown = ".".join(path)
+                doc.add(
+                    c_path,
+                    "E705",
+                    f"component `{component_id}`: item `{item.id}` uses `.current.{shown}` ({list_name}): "
+                    "a required field the bundle form lacks and the item gives no default",
+                    f"add field `{shown}` to the bundle's form (same group and field ids), or give the "
+                    "item's field a default",
+                )
+            for key in entry.outputs:
+                if key not in declared:
+                    uses = f"component `{component_id}`: item `{item.id}` uses `.output.{key}` ({list_name})"
+                    _component_output(doc, c_path, uses, key, component_id, items)
+            declared |= entry.declares
 
 
 def _component_output(
