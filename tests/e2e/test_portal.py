@@ -341,7 +341,9 @@ def test_order_the_web_app_bundle_and_watch_it_complete_without_reloading(page: 
     expect(page.locator("#requests-body")).not_to_contain_text("shop-e2e")
     page.get_by_label("Status").select_option("")
     page.get_by_label("Search").fill("shop-e2e")
-    expect(page.locator("#requests-body tr")).to_have_count(1)
+    rows = page.locator("#requests-body tr[data-id]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("shop-e2e")
     shot(page, "my-requests")
 
 

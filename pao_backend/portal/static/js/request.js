@@ -110,9 +110,13 @@ function render(d) {
   if (FINISHED.has(state)) setLive(false, `finished: ${state}`);
 }
 
+let latest = 0;
+
 async function refresh() {
+  const mine = ++latest; // an older answer must never overwrite a newer one
   try {
-    render(await api("GET", base));
+    const fetched = await api("GET", base);
+    if (mine === latest) render(fetched);
   } catch (error) {
     showError(actionError, error);
   }

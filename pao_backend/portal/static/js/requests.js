@@ -8,13 +8,17 @@ function itemsOf(page) {
   return Array.isArray(page) ? page : page.items || page.requests || [];
 }
 
+let latest = 0;
+
 async function load() {
+  const mine = ++latest; // answers may arrive out of order: only the newest query may render
   const data = new FormData(form);
   const params = new URLSearchParams({ mine: "true" });
   if (data.get("status")) params.set("status", data.get("status"));
   if (data.get("q")) params.set("q", data.get("q"));
   try {
     const rows = itemsOf(await api("GET", `/api/pao/v1/requests?${params}`));
+    if (mine !== latest) return;
     tbody.replaceChildren();
     if (!rows.length) {
       tbody.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No requests match. Start one from the catalog.")));
