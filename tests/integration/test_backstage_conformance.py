@@ -11,7 +11,6 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,8 +18,9 @@ import pytest
 from pao_backend.app import create_app
 from pao_backend.catalog.store import Catalog
 from pao_backend.settings import Settings
-from tests.conftest import ROOT, require_service
+from tests.conftest import ROOT, SAMPLE_CATALOG, require_service
 from tests.support.live_server import serve
+from tests.support.provisioner import ProvisionerServer
 from tests.unit.backstage.conftest import load_sample
 
 pytestmark = pytest.mark.node
@@ -62,10 +62,10 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="module")
 def live_pao(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("pao"), base_url="http://pao.example.com"))
-    if getattr(app.state, "catalog", None) is None:
-        app.state.catalog = SimpleNamespace(current=catalog, findings=[])
-    with serve(app) as url:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("pao"), catalog_dir=SAMPLE_CATALOG, base_url="http://pao.example.com"
+    )
+    with serve(create_app(settings)) as url:
         yield url
 
 
@@ -117,6 +117,47 @@ def test_catalog_client_gets_correct_answers(live_pao: str, catalog: Catalog) ->
 
 
 def test_scripts_are_in_the_workspace() -> None:
-    assert (CONFORMANCE / "validate-entities.mjs").is_file()
-    assert (CONFORMANCE / "catalog-client.mjs").is_file()
-    assert Path(CONFORMANCE / "package.json").is_file()
+    for script in ("validate-entities.mjs", "catalog-client.mjs", "scaffolder-client.mjs", "package.json"):
+        assert Path(CONFORMANCE / script).is_file()
+
+
+@pytest.fixture(scope="module")
+def live_pao_with_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    provisioner = ProvisionerServer(delay=0.0).start()
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path_factory.mktemp("pao-engine"),
+        catalog_dir=SAMPLE_CATALOG,
+        base_url="http://pao.example.com",
+        endpoints={"provisioner": provisioner.url},
+        engine_poll_seconds=0.01,
+        event_poll_seconds=0.05,
+    )
+    try:
+        with serve(create_app(settings), lifespan="on") as url:
+            yield url
+    finally:
+        provisioner.stop()
+
+
+def test_scaffolder_client_runs_a_pao_request_as_a_task(live_pao_with_engine: str) -> None:
+    code, got, output = _run(_node(), "scaffolder-client.mjs", live_pao_with_engine)
+    assert code == 0 and got is not None, output
+    assert got["parameterSchema"]["title"] == "PostgreSQL Database"
+    assert got["parameterSchema"]["steps"][0] == "Name"
+    assert got["actions"] == sorted(got["actions"]) and "pao:rest-api" in got["actions"]
+    assert got["extensions"] == {"filters": {}, "globals": {"functions": {}, "values": {}}}
+    assert got["dryRun"]["steps"] == [{"id": "database-postgresql-standard.1", "action": "pao:rest-api"}]
+    streamed = got["streamed"]
+    assert [e["id"] for e in streamed] == sorted(e["id"] for e in streamed)
+    assert streamed[-1]["type"] == "completion"
+    assert {e["type"] for e in streamed[:-1]} == {"log"}
+    step = [e.get("status") for e in streamed if e.get("stepId") == "database-postgresql-standard.1"]
+    step = [s for s in step if s]
+    assert step[0] == "processing" and step[-1] == "completed"
+    assert got["completion"]["message"] == "Run completed with status: completed"
+    assert got["polled"] == [e["id"] for e in streamed]
+    assert got["task"]["status"] == "completed"
+    assert got["task"]["steps"][0]["id"] == "database-postgresql-standard.1"
+    assert got["taskId"] in got["listed"]["ids"] and got["listed"]["totalTasks"] >= 1
+    assert got["secretTask"] == {"completion": "Run completed with status: completed", "leaked": False}
