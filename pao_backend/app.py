@@ -24,6 +24,7 @@ from pao_backend.demo.provisioner import create_demo_router
 from pao_backend.governance.prometheus import install_prometheus
 from pao_backend.orchestration import engine as engine_runtime
 from pao_backend.persistence.db import Database
+from pao_backend.portal.leadership import leadership_router
 from pao_backend.portal.routes import portal_router, static_files
 from pao_backend.settings import Settings
 from pao_backend.ticketing.factory import ticket_system
@@ -91,5 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_prometheus(app, db=lambda: app.state.db, catalog=lambda: app.state.catalog.current)
     # The portal's pages come last so that no API path is ever shadowed by a page.
     app.mount("/static", static_files, name="static")
+    app.include_router(leadership_router)
     app.include_router(portal_router)
     return app
