@@ -34,6 +34,7 @@ __all__ = [
     "parse_fields",
     "parse_filters",
     "project",
+    "search_rows",
 ]
 
 # buildEntitySearch: these are indexed specially or not at all.

@@ -25,6 +25,7 @@ __all__ = [
     "backstage_events",
     "latest_completion_id",
     "order_tasks",
+    "request_url",
     "serialize_task",
     "sse_frame",
     "states_for_statuses",
