@@ -5,6 +5,7 @@ Pure: builds view models from a `Catalog` snapshot, imports nothing from the web
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -12,6 +13,8 @@ from pao_backend.catalog.models import CatalogBundle, CatalogItem, Form, FormFie
 from pao_backend.catalog.store import Catalog
 
 CardMode = Literal["automatic", "manual", "mixed"]
+# `{{.current.name}}` in a URL reads as `<name>` to people.
+_TEMPLATE_VARIABLE = re.compile(r"\{\{\s*\.([\w.-]+)\s*\}\}")
 
 _WIDGETS = {
     "string": "text",
@@ -227,7 +230,9 @@ def describe_action(action_type: str, config: dict[str, object]) -> str:
         endpoint = config.get("endpoint")
         if not isinstance(endpoint, dict):
             return "Calls a provisioning API"
-        url = str(endpoint.get("url", ""))
+        url = _TEMPLATE_VARIABLE.sub(
+            lambda m: "<" + m.group(1).rsplit(".", 1)[-1] + ">", str(endpoint.get("url", ""))
+        )
         method = str(endpoint.get("method", "POST"))
         if endpoint.get("base"):
             return f"Calls the {endpoint['base']} API ({method} {url})"
