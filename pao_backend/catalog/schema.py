@@ -10,6 +10,7 @@ import difflib
 import functools
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,15 @@ __all__ = [
     "schema_problems",
 ]
 
-SCHEMA_ROOT = Path(__file__).resolve().parents[2] / "schemas" / "catalog"
+
+def _schema_root() -> Path:
+    """schemas/catalog of the source checkout, else the copy a wheel installs under <prefix>/share/pao."""
+    checkout = Path(__file__).resolve().parents[2] / "schemas" / "catalog"
+    installed = Path(sys.prefix) / "share" / "pao" / "schemas" / "catalog"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+SCHEMA_ROOT = _schema_root()
 KIND_SCHEMAS = {"CatalogItem": "catalog-item.schema.json", "CatalogBundle": "catalog-bundle.schema.json"}
 TEAMS_SCHEMA = "teams.schema.json"
 PathKey = tuple[str | int, ...]

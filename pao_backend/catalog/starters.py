@@ -5,6 +5,7 @@ The generated document validates clean in the catalog it is written to (a test c
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,15 @@ __all__ = [
     "item_id_for",
 ]
 
-STARTERS_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+def _starters_dir() -> Path:
+    """templates/ of the source checkout, else the copy a wheel installs under <prefix>/share/pao."""
+    checkout = Path(__file__).resolve().parents[2] / "templates"
+    installed = Path(sys.prefix) / "share" / "pao" / "templates"
+    return checkout if (checkout / "catalog-item").is_dir() or not installed.is_dir() else installed
+
+
+STARTERS_DIR = _starters_dir()
 
 
 class StarterError(Exception):
