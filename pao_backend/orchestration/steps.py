@@ -640,7 +640,9 @@ async def execute_action(request_id: str, component_id: str, index: int, round: 
     prepared: _Prepared = await _in_thread(_prepare_action, request_id, component_id, index, round)
     if prepared.state != "running" or prepared.action is None:
         return prepared.state
-    workspace = engine.workspace / request_id / component_id / str(index)
+    # One workspace per component, shared by its actions (as Backstage shares one per task): git-commit
+    # commits what cookiecutter rendered one action earlier. (L)
+    workspace = engine.workspace / request_id / component_id
     result = await _run_cancellable(engine, request_id, prepared, workspace)
     state: str = await _in_thread(
         _finish_action, request_id, component_id, index, round, prepared.action, result
