@@ -495,7 +495,12 @@ def test_save_a_preset_and_start_a_new_request_from_it(page: Page) -> None:
     expect(page.get_by_label("Delete objects after (days)")).to_have_value("30")
     shot(page, "form-from-preset")
     page.goto("/presets")
-    expect(page.locator("#presets-list .card", has_text="Cheap reports bucket")).to_be_visible()
+    card = page.locator("#presets-list .card", has_text="Cheap reports bucket")
+    expect(card).to_be_visible()
+    card.get_by_role("button", name="Edit").click()
+    page.get_by_role("dialog").get_by_label("Description").fill("Infrequent access, 30 days, EU")
+    page.get_by_role("dialog").get_by_role("button", name="Save").click()
+    expect(card).to_contain_text("30 days, EU")
     shot(page, "presets")
     page.locator("#presets-list .card", has_text="Cheap reports bucket").get_by_role(
         "link", name="New request from preset"

@@ -25,6 +25,9 @@ function card(p) {
     if (!confirm(`Delete the preset “${p.name}”?`)) return;
     try { await api("DELETE", `/api/pao/v1/presets/${p.id}`); load(); } catch (error) { showError(errorBox, error); }
   });
+  const mine = p.owner === list.dataset.user;
+  const edit = el("button", { type: "button", class: "btn btn-ghost", "aria-label": `Edit preset ${p.name}` }, "Edit");
+  edit.addEventListener("click", () => openEditor(p));
   return el("li", { class: "card", dataset: { id: p.id } },
     el("div", { class: "card-top" },
       el("span", { class: "badge" }, p.visibility === "team" ? `team ${p.team}` : "only me"),
@@ -36,7 +39,35 @@ function card(p) {
     p.changes && p.changes.length ? el("p", { class: "small" }, `${p.changes.length} field(s) changed since`) : null,
     el("div", { class: "card-actions" },
       el("a", { class: "btn btn-primary", href: `/offerings/${p.offeringId}/request?preset=${p.id}` }, "New request from preset"),
-      remove));
+      mine ? edit : null,
+      mine ? remove : null));
 }
+
+const dialog = document.getElementById("edit-dialog");
+const editForm = document.getElementById("edit-form");
+let editing = null;
+
+function openEditor(p) {
+  editing = p;
+  editForm.elements.name.value = p.name;
+  editForm.elements.description.value = p.description || "";
+  editForm.elements.visibility.value = p.visibility;
+  document.getElementById("err-edit").textContent = "";
+  dialog.showModal();
+  editForm.elements.name.focus();
+}
+
+document.getElementById("edit-cancel").addEventListener("click", () => dialog.close());
+editForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = Object.fromEntries(new FormData(editForm));
+  try {
+    await api("PATCH", `/api/pao/v1/presets/${editing.id}`, body);
+    dialog.close();
+    load();
+  } catch (error) {
+    document.getElementById("err-edit").textContent = error.message;
+  }
+});
 
 load();
