@@ -20,6 +20,7 @@ from pao_backend.auth import Authenticator
 from pao_backend.backstage.catalog_routes import catalog_router
 from pao_backend.backstage.scaffolder_routes import scaffolder_router
 from pao_backend.catalog.service import CatalogService
+from pao_backend.catalog.watcher import CatalogWatcher
 from pao_backend.demo.provisioner import create_demo_router
 from pao_backend.governance.prometheus import install_prometheus
 from pao_backend.orchestration import engine as engine_runtime
@@ -46,9 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(engine_runtime.launch, engine)
         app.state.engine = engine
         await engine.hub.start()
+        watcher = CatalogWatcher(app.state.catalog) if settings.watch_catalog else None
+        if watcher is not None:
+            watcher.start()
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.stop()
             await engine.hub.stop()
             await asyncio.to_thread(engine_runtime.shutdown)
             app.state.db.dispose()
