@@ -9,6 +9,7 @@ frontend would: the catalog, `POST /api/scaffolder/v2/tasks`, and the task's eve
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +36,7 @@ EXTERNAL_TOKEN = "test-backstage-token-0123456789"  # test-backend/app-config.ya
 USER_REF = "user:default/jdoe"  # the guest sign-in of test-backend/app-config.yaml
 START_TIMEOUT = 120.0
 TASK_TIMEOUT = 150.0
+WAIT_TIMEOUT = 8  # pao.scaffolder.waitTimeout: how long a step follows a request waiting on people
 
 T = TypeVar("T")
 
@@ -237,7 +239,7 @@ def backstage(pao: Pao, work: Path) -> Iterator[Backstage]:
                     "baseUrl": pao.url,
                     "serviceToken": SERVICE_TOKEN,
                     "catalog": {"changePollInterval": {"seconds": 1}},
-                    "scaffolder": {"waitTimeout": {"seconds": 30}},
+                    "scaffolder": {"waitTimeout": {"seconds": WAIT_TIMEOUT}},
                 },
                 "catalog": {"locations": [{"type": "file", "target": str(template)}]},
             }
@@ -287,14 +289,19 @@ def _backstage_entities(backstage: Backstage) -> dict[str, dict[str, Any]]:
     return {f"{e['kind'].lower()}:{e['metadata']['name']}": e for e in response.json()}
 
 
+def _create_task(client: httpx.Client, template: str, values: dict[str, Any]) -> str:
+    created = client.post("/api/scaffolder/v2/tasks", json={"templateRef": template, "values": values})
+    assert created.status_code == 201, created.text
+    task_id: str = created.json()["id"]
+    return task_id
+
+
 def _run_task(
-    backstage: Backstage, template: str, values: dict[str, Any]
+    backstage: Backstage, template: str, values: dict[str, Any], *, task_id: str | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Create a task as the signed-in user and wait for it to end; returns (task, events)."""
+    """Create a task as the signed-in user (or take `task_id`) and wait for it to end; (task, events)."""
     with backstage.client(as_user=True) as client:
-        created = client.post("/api/scaffolder/v2/tasks", json={"templateRef": template, "values": values})
-        assert created.status_code == 201, created.text
-        task_id = created.json()["id"]
+        task_id = task_id or _create_task(client, template, values)
 
         def finished() -> dict[str, Any] | None:
             task: dict[str, Any] = client.get(f"/api/scaffolder/v2/tasks/{task_id}").json()
@@ -315,6 +322,17 @@ def _completion(events: list[dict[str, Any]]) -> dict[str, Any]:
     body: dict[str, Any] = next(e["body"] for e in events if e["type"] == "completion")
     return body
 
+
+def _pao_request_id(events: list[dict[str, Any]]) -> str | None:
+    found = re.search(r"PAO request (\S+) created", _messages(events))
+    return found.group(1) if found else None
+
+
+EVENTDRIVEN_VALUES = {
+    "topic": {"partitions": 6, "retentionDays": 7},
+    "bucket": {"storageClass": "infrequent"},
+    "app": {"image": "ghcr.io/example/consumer:1.0.0", "replicas": 2},
+}
 
 WEBAPP_VALUES = {
     "basic": {"instanceClass": "small", "storageSize": 20},
@@ -401,6 +419,53 @@ def test_a_hand_written_template_using_pao_cookiecutter_gets_the_rendered_files(
     assert "# orders-api" in readme and "Rendered by PAO for Backstage" in readme
     files = _completion(events)["output"]["text"][0]["content"]
     assert "README.md" in files and "pyproject.toml" in files
+
+
+def test_a_request_waiting_on_a_ticket_ends_the_step_after_the_wait_timeout_with_status_and_links(
+    pao: Pao, backstage: Backstage
+) -> None:
+    # The event-driven bundle's Kafka topic is manual: PAO files a ticket and waits for the team.
+    task, events = _run_task(
+        backstage,
+        "template:default/bundle-eventdriven-standard",
+        {"name": "orders-events", **EVENTDRIVEN_VALUES},
+    )
+    log = _messages(events)
+    assert task["status"] == "completed", f"{log}{_tail(backstage.log)}"
+    assert "waits on topic" in log, log
+    output = _completion(events)["output"]
+    assert "**running**" in output["text"][0]["content"] and "topic" in output["text"][0]["content"]
+    request_id = _pao_request_id(events)
+    with pao.client() as client:
+        request = client.get(f"/api/pao/v1/requests/{request_id}").json()
+    assert request["state"] == "running"  # it goes on in PAO; Backstage stopped following it
+    topic = next(c for c in request["components"] if c["id"] == "topic")
+    assert topic["state"] == "waiting"
+
+
+def test_cancelling_the_backstage_task_cancels_the_pao_request(pao: Pao, backstage: Backstage) -> None:
+    with backstage.client(as_user=True) as client:
+        task_id = _create_task(
+            client,
+            "template:default/bundle-eventdriven-standard",
+            {"name": "cancel-me", **EVENTDRIVEN_VALUES},
+        )
+
+        def following() -> str | None:
+            events = client.get(f"/api/scaffolder/v2/tasks/{task_id}/events").json()
+            return _pao_request_id(events) if "Following PAO request" in _messages(events) else None
+
+        request_id = _eventually("the wait step following PAO", following, timeout=60, log=backstage.log)
+        cancelled = client.post(f"/api/scaffolder/v2/tasks/{task_id}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+    task, events = _run_task(backstage, "", {}, task_id=task_id)
+    assert task["status"] in ("cancelled", "failed"), _messages(events)
+
+    with pao.client() as client:
+        request = client.get(f"/api/pao/v1/requests/{request_id}").json()
+    # PAO got the cancel on behalf of the user; how fast a ticket wait stops is PAO's engine's business.
+    assert request["cancelRequestedAt"] is not None, request
+    assert request["state"] in ("cancelled", "running"), request
 
 
 def test_editing_and_removing_a_catalog_document_shows_in_backstage_within_seconds(
