@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from pao_backend.catalog.models import CatalogItem, Team
 from pao_backend.catalog.store import Catalog
 from pao_backend.errors import ConflictError, InputError, NotAllowedError, NotFoundError
-from pao_backend.persistence.db import Database
+from pao_backend.persistence.db import Database, normalize_url
 from pao_backend.persistence.migrate import migrate
 from pao_backend.persistence.tables import RequestRow
 from pao_backend.presets import (
@@ -25,6 +26,7 @@ from pao_backend.presets import (
     update_preset,
 )
 from pao_backend.presets.tables import PresetRow
+from tests.support.databases import postgres_database
 
 
 def _item(
@@ -83,12 +85,21 @@ EVE = Caller(ref="user:default/eve", teams=["team-b"])
 VALUES = {"name": "orders-db", "basic": {"size": "large", "storage": 50, "adminPassword": "hunter2!"}}
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'pao.db'}")
-    migrate(database)
-    yield database
-    database.dispose()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The presets table on both dialects, migrated by the real migration chain."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'pao.db'}")
+        migrate(database)
+        yield database
+        database.dispose()
+        return
+    server = request.getfixturevalue("postgres_url")
+    with postgres_database(server) as url:
+        database = Database(normalize_url(url))
+        migrate(database)
+        yield database
+        database.dispose()
 
 
 def _create(db: Database, catalog: Catalog, caller: Caller = JANE, **kw: Any):
