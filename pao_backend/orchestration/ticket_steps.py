@@ -207,7 +207,7 @@ async def file_ticket(request_id: str, component_id: str, index: int, round: int
             *(prepared.input.get("links") or []),
             *(link for link in extra["links"] if link["key"] not in known),
         ]
-    workspace = engine.workspace / request_id / component_id / str(index)
+    workspace = engine.workspace / request_id / component_id  # one per component, as the engine does
     result = await engine_steps._run_cancellable(engine, request_id, prepared, workspace)
     filed: dict[str, Any] = await asyncio.to_thread(
         _after_filing, request_id, component_id, index, round, prepared.key, result
