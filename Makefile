@@ -30,7 +30,7 @@ run: setup ## serve PAO with the sample catalog, embedded SQLite and the demo pr
 	PAO_DEMO_PROVISIONER=true $(BIN)/pao serve
 
 test: setup node-setup ## set up and run every test (unit, integration on SQLite and PostgreSQL, e2e)
-	@if command -v npm >/dev/null; then cd $(NODE_DIR) && npm test --silent; fi
+	@if command -v npm >/dev/null; then cd $(NODE_DIR) && npm run --silent typecheck && npm test --silent; fi
 	$(BIN)/pytest
 
 lint: setup
