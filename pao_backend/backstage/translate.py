@@ -5,10 +5,11 @@ catalog would add while stitching (relations `ownedBy`/`ownerOf`, `uid`, `etag`,
 from content only, so every PAO process answers with the same values across restarts.
 
 A Template hands the request to PAO: step `pao:request:create` (input `catalogId`, `version`, `values`,
-`secrets`) then `pao:request:wait` (input `requestId`); both actions live in the PAO scaffolder module
-(backstage-plugin/). Submitted `values` have PAO's request shape `{name, <groupId>: {...}}`. A password
-field is a `ui:field: Secret`: Backstage sends it in the task's `secrets` keyed by the bare field id
-(the form widget's name), and the step forwards it to PAO under `"<groupId>.<fieldId>"`.
+`secrets`) then `pao:request:wait` (input `requestId`; outputs `hasTickets`, `ticketsUrl`, `summary`);
+both actions live in the PAO scaffolder module (backstage-plugin/). Submitted `values` have PAO's
+request shape `{name, <groupId>: {...}}`. A password field is a `ui:field: Secret`: Backstage sends it
+in the task's `secrets` keyed by the bare field id (the form widget's name), and the step forwards it
+to PAO under `"<groupId>.<fieldId>"`.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ _OUTPUT: dict[str, Any] = {
     "links": [
         {"title": "Request in PAO", "icon": "dashboard", "url": "${{ steps.request.output.url }}"},
         {
-            "if": "${{ steps.wait.output.ticketsUrl }}",
+            # A condition that renders empty is dropped, so test the boolean the wait step always sets.
+            "if": "${{ steps.wait.output.hasTickets }}",
             "title": "Tickets",
             "icon": "catalog",
             "url": "${{ steps.wait.output.ticketsUrl }}",
