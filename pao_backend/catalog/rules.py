@@ -651,7 +651,7 @@ def _template_problem(
     message: str,
     hint: str,
 ) -> None:
-    line, column = _template_position(doc, path, template, issue.start)
+    line, column = _template_position(doc, path, template, issue.start, issue.end)
     doc.problems.append(_problem_at(doc, line, column, code, message, hint, severity))
 
 
@@ -663,14 +663,27 @@ def _problem_at(
     )
 
 
-def _template_position(doc: ParsedDocument, path: PathKey, template: str, offset: int) -> tuple[int, int]:
-    """Where in the file the template character `offset` is: exact when the text appears verbatim."""
+def _template_position(
+    doc: ParsedDocument, path: PathKey, template: str, start: int, end: int
+) -> tuple[int, int]:
+    """Where in the file template characters start..end are: exact when that text appears verbatim in the
+    source (plain, quoted, literal and folded scalars alike), else the scalar's own position."""
     line, column = doc.position(path)
-    lines = doc.text.splitlines()
-    snippet = template[offset : offset + 40].split("\n", 1)[0]
-    occurrence = template.count(snippet, 0, offset) if snippet else 0
+    snippet = template[start:end].split("\n", 1)[0] or template[start : start + 2]
     if not snippet:
         return line, column
+    occurrence = template.count(snippet, 0, start)
+    lines = doc.text.splitlines()
+    row, col, seen = line - 1, column - 1, 0
+    while row < len(lines):
+        found = lines[row].find(snippet, col)
+        while found >= 0:
+            if seen == occurrence:
+                return row + 1, found + 1
+            seen += 1
+            found = lines[row].find(snippet, found + 1)
+        row, col = row + 1, 0
+    return line, column
     row, col = line - 1, column - 1
     seen = 0
     while row < len(lines):

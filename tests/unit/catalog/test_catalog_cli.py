@@ -229,3 +229,43 @@ def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert len(result.output.splitlines()) > 5
+
+
+@pytest.fixture
+def sample_repo(tmp_path: Path) -> Path:
+    from tests.conftest import ROOT
+
+    shutil.copytree(SAMPLE_CATALOG, tmp_path / "catalog")
+    shutil.copy(ROOT / "CODEOWNERS", tmp_path / "CODEOWNERS")
+    return tmp_path
+
+
+def test_breaking_a_sample_document_by_hand_gives_file_line_col_and_hint(sample_repo: Path) -> None:
+    target = sample_repo / "catalog" / "databases" / "database-postgresql-standard.yaml"
+    text = target.read_text()
+    target.write_text(
+        text.replace('"class": "{{.current.basic.instanceClass}}"', '"class": "{{.current.basic.size}}"')
+    )
+    result = runner.invoke(app, ["validate", str(target)])
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    line_no = next(
+        i for i, line in enumerate(target.read_text().splitlines(), 1) if ".current.basic.size" in line
+    )
+    column = target.read_text().splitlines()[line_no - 1].index("{{.current.basic.size}}") + 1
+    assert (
+        first == f"{target}:{line_no}:{column}: error E602: `.current.basic.size` is not a field of the form"
+    )
+    assert result.output.splitlines()[1].startswith("    hint: ")
+
+
+def test_root_codeowners_really_encodes_ownership(sample_repo: Path) -> None:
+    assert runner.invoke(app, ["validate", str(sample_repo / "catalog")]).exit_code == 0
+    codeowners = sample_repo / "CODEOWNERS"
+    codeowners.write_text(codeowners.read_text().replace("@acme/platform-security", "@acme/platform-compute"))
+    result = runner.invoke(app, ["validate", "-f", "json", str(sample_repo / "catalog")])
+    data = json.loads(result.output)
+    assert result.exit_code == 1
+    assert {(Path(p["path"]).name, p["code"]) for p in data["problems"] if p["severity"] == "error"} >= {
+        ("security-secret-standard.yaml", "E706")
+    }
