@@ -268,3 +268,13 @@ def test_a_deleted_ticket_fails_the_component_instead_of_waiting_forever(pao: Pa
     detail = pao.wait_state(request_id, "failed")
     assert detail["guidance"]["failureClass"] == "ticket_rejected"
     assert "Deleted" in detail["guidance"]["message"]
+
+
+def test_cancelling_a_request_ends_its_ticket_wait(pao: Pao, polling: None) -> None:
+    request_id = pao.submit("database-redis-standard", {"name": "cancelled-cache"})
+    pao.ticket_of(request_id, "database-redis-standard")
+    assert pao.client.post(f"{API}/{request_id}/cancel").status_code == 200
+    detail = pao.wait_state(request_id, "cancelled")
+    component = _component(detail, "database-redis-standard")
+    assert component["state"] == "cancelled"
+    assert component["actions"][-1]["state"] == "cancelled"
