@@ -157,6 +157,11 @@ function shorten(value) {
 function renderPlan(plan) {
   planEmpty.hidden = true;
   planBody.replaceChildren();
+  const calendar = plan.calendar;
+  if (calendar && calendar.verdict && calendar.verdict !== "allowed") {
+    const cls = calendar.verdict === "refused" ? "form-error" : "notice";
+    planBody.append(el("p", { class: cls, id: "plan-calendar" }, calendar.message || `Change calendar: ${calendar.verdict}`));
+  }
   const components = plan.components || [];
   const list = el("ol", { class: "plan-list", id: "plan-list" });
   for (const component of components) {

@@ -108,6 +108,22 @@ function render(d) {
     box.hidden = true;
   }
   if (FINISHED.has(state)) setLive(false, `finished: ${state}`);
+  showHold(state);
+}
+
+// A request held by the change calendar (state `scheduled`): why, until when, and approval if it needs one.
+async function showHold(state) {
+  const box = $("hold-box");
+  if (state !== "scheduled") { box.hidden = true; return; }
+  try {
+    const { hold } = await api("GET", `${base}/calendar`);
+    if (!hold) { box.hidden = true; return; }
+    box.hidden = false;
+    $("hold-message").textContent = hold.message || "Held by the change calendar.";
+    $("approve-btn").hidden = hold.verdict !== "needs_approval";
+  } catch {
+    box.hidden = true;
+  }
 }
 
 let latest = 0;
@@ -177,6 +193,7 @@ async function post(path, body, label) {
 }
 
 $("retry-btn").addEventListener("click", () => post("retry", {}, "retry"));
+$("approve-btn").addEventListener("click", () => post("approve", {}, "approval"));
 $("abort-btn").addEventListener("click", () => {
   if (confirm("Abort this request? Components that already finished are not undone.")) post("abort", {}, "abort");
 });
