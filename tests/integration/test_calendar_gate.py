@@ -3,6 +3,7 @@ named role, cancelled while held. Real app, DBOS on SQLite, loopback provisioner
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -18,6 +19,7 @@ from pao_backend.app import create_app
 from pao_backend.governance import gate
 from pao_backend.settings import Settings
 from tests.conftest import SAMPLE_CATALOG
+from tests.support.databases import postgres_database
 from tests.support.provisioner import ProvisionerServer
 
 API = "/api/pao/v1/requests"
@@ -52,35 +54,41 @@ windows:
 
 
 class ShiftedClock:
-    """`start` plus the real time elapsed since the clock was made."""
+    """`start` plus the real time elapsed since the clock was first read (so a slow start-up of the app
+    does not eat into the window)."""
 
     def __init__(self, start: datetime) -> None:
         self.start = start
-        self.origin = time.monotonic()
+        self.origin: float | None = None
 
     def __call__(self) -> datetime:
+        if self.origin is None:
+            self.origin = time.monotonic()
         return self.start + timedelta(seconds=time.monotonic() - self.origin)
 
 
-@pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[Settings, ProvisionerServer]]:
-    catalog = tmp_path / "catalog"
-    shutil.copytree(SAMPLE_CATALOG, catalog)
-    (catalog / "calendar.yaml").write_text(CALENDAR, "utf-8")
-    provisioner = ProvisionerServer(delay=0.0).start()
-    settings = Settings(
-        environment="test",
-        data_dir=tmp_path / "data",
-        catalog_dir=catalog,
-        endpoints={"provisioner": provisioner.url},
-        engine_poll_seconds=0.01,
-        event_poll_seconds=0.05,
-    )
-    try:
+@pytest.fixture(params=["sqlite", "postgres"])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, ProvisionerServer]]:
+    with contextlib.ExitStack() as stack:
+        url = ""
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_database(request.getfixturevalue("postgres_url")))
+        catalog = tmp_path / "catalog"
+        shutil.copytree(SAMPLE_CATALOG, catalog)
+        (catalog / "calendar.yaml").write_text(CALENDAR, "utf-8")
+        provisioner = ProvisionerServer(delay=0.0).start()
+        stack.callback(provisioner.stop)
+        settings = Settings(
+            environment="test",
+            data_dir=tmp_path / "data",
+            database_url=url,
+            catalog_dir=catalog,
+            endpoints={"provisioner": provisioner.url},
+            engine_poll_seconds=0.01,
+            event_poll_seconds=0.05,
+        )
         with gate.use_clock(ShiftedClock(WINDOW_END - timedelta(seconds=3))):
             yield settings, provisioner
-    finally:
-        provisioner.stop()
 
 
 def _wait(client: TestClient, request_id: str, *states: str, timeout: float = 30.0) -> dict[str, Any]:
