@@ -30,6 +30,7 @@ from pao_backend.persistence import events as event_repo
 from pao_backend.persistence import requests as repo
 from pao_backend.persistence.secrets import store_secrets
 from pao_backend.persistence.tables import ComponentRow, RequestRow, utcnow
+from pao_backend.ticketing.waits import dbos_notify, wake_request
 
 API = "/api/pao/v1/requests"
 
@@ -441,6 +442,7 @@ async def cancel(*, engine: Engine, request_id: str, actor: str) -> dict[str, An
         engine.cancel_local(request_id)
         if result["state"] in ("submitted", "scheduled"):
             await calendar_gate.wake(request_id)  # calendar (G): a held request ends at once
+        await wake_request(engine.db, request_id=request_id, notify=dbos_notify)  # tickets (J): waits end now
     return result
 
 
