@@ -869,26 +869,37 @@ def _component_templates(
     # item's default, or stays empty when the item does not require it. Paths the item's own form lacks
     # are reported on the item (E602), not again on every bundle.
     required = {(g.id, f.id) for g in item.form.groups for f in g.fields if f.default is None and f.required}
+    # One finding per missing path / output key, naming every action list that uses it.
+    missing_paths: dict[str, list[str]] = {}
+    missing_outputs: dict[str, list[str]] = {}
     for list_name, entries in _usage(item, context.usage).items():
         declared = set(before)
         for entry in entries:
             for path in entry.current:
-                if len(path) < 2 or (path[0], path[1]) not in required or path in bundle_paths:
-                    continue
-                shown = ".".join(path)
-                doc.add(
-                    c_path,
-                    "E705",
-                    f"component `{component_id}`: item `{item.id}` uses `.current.{shown}` ({list_name}): "
-                    "a required field the bundle form lacks and the item gives no default",
-                    f"add field `{shown}` to the bundle's form (same group and field ids), or give the "
-                    "item's field a default",
-                )
+                if len(path) >= 2 and (path[0], path[1]) in required and path not in bundle_paths:
+                    _note(missing_paths, ".".join(path), list_name)
             for key in entry.outputs:
                 if key not in declared:
-                    uses = f"component `{component_id}`: item `{item.id}` uses `.output.{key}` ({list_name})"
-                    _component_output(doc, c_path, uses, key, component_id, items)
+                    _note(missing_outputs, key, list_name)
             declared |= entry.declares
+    for shown, lists in missing_paths.items():
+        doc.add(
+            c_path,
+            "E705",
+            f"component `{component_id}`: item `{item.id}` uses `.current.{shown}` ({', '.join(lists)}): "
+            "a required field the bundle form lacks and the item gives no default",
+            f"add field `{shown}` to the bundle's form (same group and field ids), or give the "
+            "item's field a default",
+        )
+    for key, lists in missing_outputs.items():
+        uses = f"component `{component_id}`: item `{item.id}` uses `.output.{key}` ({', '.join(lists)})"
+        _component_output(doc, c_path, uses, key, component_id, items)
+
+
+def _note(found: dict[str, list[str]], what: str, where: str) -> None:
+    places = found.setdefault(what, [])
+    if where not in places:
+        places.append(where)
 
 
 def _component_output(
