@@ -46,37 +46,35 @@ _MAX_VALUE_LENGTH = 200
 SearchRows = dict[str, list[tuple[str | None, str | None]]]
 
 
-def _scalar(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def search_rows(entity: dict[str, Any]) -> SearchRows:
     """The (key, value) pairs Backstage indexes for an entity, keys lower-cased."""
     rows: SearchRows = {}
 
     def add(key: str, value: Any) -> None:
-        text = _scalar(value)
-        if text is not None and len(text) > _MAX_VALUE_LENGTH:
-            text = None
-        rows.setdefault(key.lower(), []).append((text.lower() if text is not None else None, text))
+        # `key` is already lower-cased.
+        if value is None:
+            rows.setdefault(key, []).append((None, None))
+            return
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if len(text) > _MAX_VALUE_LENGTH:
+            rows.setdefault(key, []).append((None, None))
+        else:
+            rows.setdefault(key, []).append((text.lower(), text))
 
     def visit(path: str, current: Any) -> None:
-        if path.lower() in _SPECIAL_KEYS:
-            return
-        if current is None or isinstance(current, str | int | float | bool):
-            add(path, current)
+        if isinstance(current, dict):
+            prefix = f"{path}." if path else ""
+            for key, value in current.items():
+                child = prefix + key.lower()
+                if child not in _SPECIAL_KEYS:
+                    visit(child, value)
         elif isinstance(current, list):
             for item in current:
                 visit(path, item)
                 if isinstance(item, str):
-                    add(f"{path}.{item}", True)
-        elif isinstance(current, dict):
-            for key, value in current.items():
-                visit(f"{path}.{key}" if path else key, value)
+                    add(f"{path}.{item.lower()}", True)
+        elif current is None or isinstance(current, str | int | float | bool):
+            add(path, current)
 
     visit("", entity)
     metadata = entity.get("metadata", {})
@@ -84,7 +82,7 @@ def search_rows(entity: dict[str, Any]) -> SearchRows:
     add("metadata.namespace", metadata.get("namespace", NAMESPACE))
     add("metadata.uid", metadata.get("uid"))
     for relation in entity.get("relations", []):
-        add(f"relations.{relation['type']}", relation["targetRef"])
+        add(f"relations.{str(relation['type']).lower()}", relation["targetRef"])
     return rows
 
 
