@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from pao_backend.api.deps import get_current_user
 from pao_backend.backstage.entities import (
     EntityIndex,
     EntityQuery,
@@ -24,7 +25,10 @@ from pao_backend.errors import InputError, NotFoundError, UnavailableError
 
 __all__ = ["EntityIndexDep", "catalog_router", "entity_index", "json_response"]
 
-catalog_router = APIRouter(prefix="/api/catalog", tags=["backstage catalog"])
+# Readers must be identified (a Backstage service token or user token; the dev identity in development).
+catalog_router = APIRouter(
+    prefix="/api/catalog", tags=["backstage catalog"], dependencies=[Depends(get_current_user)]
+)
 
 _BUILD_LOCK = threading.Lock()
 _MAX_REFS = 1000

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from pao_backend.api.deps import CatalogDep, CurrentUserDep, SettingsDep
+from pao_backend.api.deps import CatalogDep, CurrentUserDep, SettingsDep, get_current_user
 from pao_backend.api.routes.requests import EngineDep
 from pao_backend.backstage.catalog_routes import EntityIndexDep, json_response
 from pao_backend.backstage.dry_run import dry_run_result, preview_plan, preview_system
@@ -36,7 +36,9 @@ from scaffolder_actions import ActionRegistry
 
 __all__ = ["scaffolder_router"]
 
-scaffolder_router = APIRouter(prefix="/api/scaffolder/v2", tags=["backstage scaffolder"])
+scaffolder_router = APIRouter(
+    prefix="/api/scaffolder/v2", tags=["backstage scaffolder"], dependencies=[Depends(get_current_user)]
+)
 
 
 @scaffolder_router.get(

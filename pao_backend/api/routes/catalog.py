@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from pao_backend.api.deps import CatalogDep, CatalogServiceDep, CurrentUserDep, SettingsDep
+from pao_backend.api.deps import CatalogDep, CatalogServiceDep, CurrentUserDep, SettingsDep, get_current_user
 from pao_backend.backstage.catalog_routes import EntityIndexDep, entity_index
 from pao_backend.backstage.dry_run import plan_document, preview_plan, preview_system
 from pao_backend.backstage.translate import fulfillment_mode
@@ -21,7 +21,9 @@ from pao_backend.governance.calendar_views import plan_calendar
 
 __all__ = ["catalog_router", "plan_router"]
 
-catalog_router = APIRouter(prefix="/api/pao/v1/catalog", tags=["catalog"])
+catalog_router = APIRouter(
+    prefix="/api/pao/v1/catalog", tags=["catalog"], dependencies=[Depends(get_current_user)]
+)
 plan_router = APIRouter(prefix="/api/pao/v1", tags=["catalog"])
 
 FulfillmentMode = Literal["manual", "automatic", "mixed"]

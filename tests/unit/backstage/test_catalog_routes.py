@@ -190,3 +190,24 @@ def test_bad_filters_and_orders_are_400_input_errors(client):
     assert response.status_code == 400
     assert response.json()["error"]["name"] == "InputError"
     assert client.get("/api/catalog/entities/by-query", params={"cursor": "%%%"}).status_code == 400
+
+
+def test_with_service_tokens_configured_readers_must_send_one(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from pao_backend.app import create_app
+    from tests.unit.backstage.conftest import sample_settings
+
+    client = TestClient(
+        create_app(sample_settings(tmp_path, service_tokens={"backstage": "s3cr3t-token-value"}))
+    )
+    for path in (
+        "/api/catalog/entities",
+        "/api/pao/v1/catalog",
+        "/api/scaffolder/v2/templates/default/template/database-postgresql-standard/parameter-schema",
+    ):
+        refused = client.get(path)
+        assert refused.status_code == 401, path
+        assert refused.json()["response"] == {"statusCode": 401}
+        allowed = client.get(path, headers={"Authorization": "Bearer s3cr3t-token-value"})
+        assert allowed.status_code == 200, path
