@@ -8,9 +8,12 @@ import sys
 from tests.conftest import ROOT
 
 CATALOG_MODULES = [
+    "bundle_rules",
     "codeowners",
     "codes",
     "examples",
+    "form_rules",
+    "fulfillment_rules",
     "loader",
     "models",
     "problems",
