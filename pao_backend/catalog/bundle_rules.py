@@ -13,7 +13,7 @@ from pao_backend.catalog.models import CatalogBundle, CatalogItem
 from pao_backend.templating import TemplateError, form_paths, variables
 
 if TYPE_CHECKING:
-    from pao_backend.catalog.loader import ParsedDocument
+    from pao_backend.catalog.documents import ParsedDocument
     from pao_backend.catalog.rules import CatalogContext
 
 PathKey = tuple[str | int, ...]

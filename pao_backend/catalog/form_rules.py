@@ -13,7 +13,7 @@ from pao_backend.catalog.models import Form
 from pao_backend.catalog.schema import dotted
 
 if TYPE_CHECKING:
-    from pao_backend.catalog.loader import ParsedDocument
+    from pao_backend.catalog.documents import ParsedDocument
 
 PathKey = tuple[str | int, ...]
 

@@ -14,7 +14,7 @@ from pao_backend.catalog.problems import Problem
 from pao_backend.templating import TemplateIssue, check, form_paths
 
 if TYPE_CHECKING:
-    from pao_backend.catalog.loader import ParsedDocument
+    from pao_backend.catalog.documents import ParsedDocument
     from pao_backend.catalog.rules import CatalogContext
 
 PathKey = tuple[str | int, ...]

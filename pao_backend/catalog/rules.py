@@ -26,7 +26,7 @@ from pao_backend.catalog.fulfillment_rules import (
 from pao_backend.catalog.models import CatalogBundle, CatalogItem, Team
 
 if TYPE_CHECKING:
-    from pao_backend.catalog.loader import ParsedDocument
+    from pao_backend.catalog.documents import ParsedDocument
 
 __all__ = [
     "OUTPUT_SOURCES",

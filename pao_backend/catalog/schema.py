@@ -24,7 +24,7 @@ from pao_backend.catalog.models import SCHEMA_VERSIONS
 from pao_backend.catalog.problems import Problem
 
 if TYPE_CHECKING:
-    from pao_backend.catalog.loader import ParsedDocument
+    from pao_backend.catalog.documents import ParsedDocument
 
 __all__ = [
     "KIND_SCHEMAS",

@@ -14,6 +14,7 @@ CATALOG_MODULES = [
     "examples",
     "form_rules",
     "fulfillment_rules",
+    "documents",
     "loader",
     "models",
     "problems",
