@@ -42,10 +42,11 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup ## benchmarks print numbers and ratios; not part of the test run
+bench: setup node-setup ## benchmarks print numbers and ratios; not part of the test run
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/actions.py
 	$(BIN)/python bench/catalog_api.py
+	$(BIN)/python bench/backstage.py
 
 clean:
 	rm -rf $(VENV) .pao .mypy_cache .ruff_cache .pytest_cache
