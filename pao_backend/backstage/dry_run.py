@@ -14,7 +14,7 @@ from typing import Any
 
 from pao_backend.auth import Identity
 from pao_backend.catalog.store import Catalog
-from pao_backend.catalog.values import join_secrets, normalize_values, require_valid_values
+from pao_backend.catalog.values import apply_defaults, join_secrets, normalize_values, require_valid_values
 from pao_backend.orchestration.planner import Plan, PlannedAction, PlannedComponent, SystemInfo, plan
 
 __all__ = ["Preview", "action_step_id", "dry_run_result", "plan_document", "preview_plan", "preview_system"]
@@ -67,8 +67,12 @@ def preview_plan(
     system: SystemInfo,
     endpoints: Mapping[str, str] | None = None,
 ) -> Preview:
-    """Validate (InputError 422 with field errors) and plan; secrets only ever appear masked in the result."""
+    """Fill defaults, validate (InputError 422 with field errors) and plan, as a submit would.
+
+    Secrets only ever appear masked in the result.
+    """
     offering = catalog.require_offering(offering_id)
+    values = apply_defaults(offering.form, values)
     require_valid_values(offering.form, values, secrets=secrets, offering_id=offering_id)
     joined = normalize_values(offering.form, join_secrets(offering.form, values, secrets))
     return Preview(plan(catalog, offering_id, joined, system=system, endpoints=endpoints))

@@ -136,3 +136,12 @@ def test_templating_extensions_lists_none(client):
         "filters": {},
         "globals": {"functions": {}, "values": {}},
     }
+
+
+def test_native_plan_fills_defaults_before_validating(client):
+    response = client.post(
+        "/api/pao/v1/plan", json={"catalogId": "bundle-webapp-standard", "values": {"name": "orders"}}
+    )
+    assert response.status_code == 200, response.text
+    app = next(c for c in response.json()["components"] if c["id"] == "app")
+    assert "ghcr.io/example/hello:1.0.0" in json.dumps(app["actions"][0]["input"])
