@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography.fernet import Fernet
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 from dbos._queue import Queue
@@ -277,9 +279,13 @@ def default_registry(settings: Settings, *, tickets: TicketSystem | None = None)
         name: Credential.from_mapping({k: v.get_secret_value() for k, v in values.items()})
         for name, values in settings.credentials.items()
     }
+    # Loading the CA bundle for every HTTP client costs tens of ms per action: load it once.
+    tls = ssl.create_default_context()
     registry = ActionRegistry(
         [
-            create_rest_api_action(credentials=credentials),
+            create_rest_api_action(
+                client_factory=lambda: httpx.AsyncClient(verify=tls), credentials=credentials
+            ),
             create_cookiecutter_action(
                 templates_root=settings.templates_dir, allowed_locations=settings.template_locations
             ),

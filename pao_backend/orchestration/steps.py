@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import logging
 import shutil
 from collections.abc import Mapping
@@ -127,9 +128,35 @@ def set_component_state(
 
 def component_summary(rows: list[ComponentRow]) -> list[dict[str, Any]]:
     return [
-        {"id": c.component_id, "dependsOn": list(c.depends_on), "state": c.state, "round": c.round}
+        {
+            "id": c.component_id,
+            "dependsOn": list(c.depends_on),
+            "state": c.state,
+            "round": c.round,
+            "actions": [a.get("type", "") for a in c.actions],
+        }
         for c in rows
     ]
+
+
+def _start_component(session: Session, engine: Engine, component: ComponentRow, round: int) -> None:
+    """pending/failed → running, in the caller's transaction (a fused first action step)."""
+    if component.state in ("pending", "failed"):
+        component.round = round
+        set_component_state(session, engine, component, "running")
+
+
+def _close_component(
+    session: Session, engine: Engine, request: RequestRow, component: ComponentRow, state: str
+) -> None:
+    """running → completed/failed/cancelled, in the caller's transaction."""
+    if component.state == "pending" and state == "cancelled":
+        set_component_state(session, engine, component, "cancelled")
+    elif component.state == "running":
+        if state == "completed":
+            request.completion_seq += 1
+            component.completed_seq = request.completion_seq
+        set_component_state(session, engine, component, state)
 
 
 def _completion(session: Session, engine: Engine, request: RequestRow, message: str) -> None:
@@ -385,11 +412,20 @@ def _fail_run(
     )
 
 
-def _prepare_action(request_id: str, component_id: str, index: int, round: int) -> _Prepared:
+def _prepare_action(
+    request_id: str, component_id: str, index: int, round: int, *, fused: bool = False, last: bool = False
+) -> _Prepared:
+    """Open an action run. `fused`: this step also starts the component (first action) and ends it when the
+    outcome is known here (cancelled, reused last action) — one step per action instead of three."""
     engine = current_engine()
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id)
+        request = repo.require_request(session, request_id, for_update=fused)
         component = repo.require_component(session, request_id, component_id)
+        if fused and request.cancel_requested_at is not None:
+            _close_component(session, engine, request, component, "cancelled")
+            return _Prepared(state="cancelled")
+        if fused:
+            _start_component(session, engine, component, round)
         spec = component.actions[index]
         done = repo.completed_action_run(
             session, request_id=request_id, component_id=component_id, index=index
@@ -415,6 +451,8 @@ def _prepare_action(request_id: str, component_id: str, index: int, round: int) 
                         "message": f"{component_id} action {index + 1} ({done.type}) already done; reused",
                     },
                 )
+            if fused and last:
+                _close_component(session, engine, request, component, "completed")
             return _Prepared(state="completed")
         if request.cancel_requested_at is not None:
             return _Prepared(state="cancelled")
@@ -459,6 +497,8 @@ def _prepare_action(request_id: str, component_id: str, index: int, round: int) 
                 component,
                 {"message": exc.message, "failureClass": "configuration", "details": {}},
             )
+            if fused:
+                _close_component(session, engine, request, component, "failed")
             return _Prepared(state="failed")
         run.input_display = rendered.display
         events.append(
@@ -502,7 +542,15 @@ def _prepare_action(request_id: str, component_id: str, index: int, round: int) 
 
 
 def _finish_action(
-    request_id: str, component_id: str, index: int, round: int, action: Action, result: ActionResult
+    request_id: str,
+    component_id: str,
+    index: int,
+    round: int,
+    action: Action,
+    result: ActionResult,
+    *,
+    fused: bool = False,
+    last: bool = False,
 ) -> str:
     engine = current_engine()
     with engine.db.transaction() as session:
@@ -589,6 +637,8 @@ def _finish_action(
                 },
             )
             state = "completed"
+        if fused and (last or state != "completed"):
+            _close_component(session, engine, request, component, state)
     engine.hub.notify()
     return state
 
@@ -634,23 +684,42 @@ async def _run_cancellable(
             engine.cancel_events.pop(request_id, None)
 
 
-async def execute_action(request_id: str, component_id: str, index: int, round: int) -> str:
+async def execute_action(
+    request_id: str, component_id: str, index: int, round: int, *, fused: bool = False, last: bool = False
+) -> str:
     """Run one action attempt: reuse it if done, render its input, run it, record the outcome."""
     engine = current_engine()
-    prepared: _Prepared = await _in_thread(_prepare_action, request_id, component_id, index, round)
+    prepared: _Prepared = await asyncio.to_thread(
+        functools.partial(_prepare_action, request_id, component_id, index, round, fused=fused, last=last)
+    )
     if prepared.state != "running" or prepared.action is None:
         return prepared.state
     # One workspace per component, shared by its actions (as Backstage shares one per task): git-commit
     # commits what cookiecutter rendered one action earlier. (L)
     workspace = engine.workspace / request_id / component_id
     result = await _run_cancellable(engine, request_id, prepared, workspace)
-    state: str = await _in_thread(
-        _finish_action, request_id, component_id, index, round, prepared.action, result
+    state: str = await asyncio.to_thread(
+        functools.partial(
+            _finish_action,
+            request_id,
+            component_id,
+            index,
+            round,
+            prepared.action,
+            result,
+            fused=fused,
+            last=last,
+        )
     )
     return state
 
 
 @DBOS.step(name="pao.run_action")
-async def run_action_step(request_id: str, component_id: str, index: int, round: int) -> str:
-    """One action attempt as a DBOS step; returns the action's state (completed/failed/cancelled)."""
-    return await execute_action(request_id, component_id, index, round)
+async def run_action_step(
+    request_id: str, component_id: str, index: int, round: int, fused: bool = False, last: bool = False
+) -> str:
+    """One action attempt as a DBOS step; returns the action's state (completed/failed/cancelled).
+
+    `fused`: the step also starts the component and, when the action is its last or does not complete,
+    ends it — so a component of default actions costs one step per action."""
+    return await execute_action(request_id, component_id, index, round, fused=fused, last=last)

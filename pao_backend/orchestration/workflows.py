@@ -71,19 +71,37 @@ def component_workflow_id(request_id: str, component_id: str, round: int) -> str
 
 
 @DBOS.workflow(name="pao.component")
-async def component_workflow(request_id: str, component_id: str, round: int) -> str:
-    start = await steps.begin_component(request_id, component_id, round)
-    state: str = start["state"]
+async def component_workflow(
+    request_id: str, component_id: str, round: int, actions: list[str] | None = None
+) -> str:
+    types = actions
+    begun = ended = False
+    state = "running"
+    if types is None or not types or executor_for(types[0]) is not run_as_step:
+        start = await steps.begin_component(request_id, component_id, round)
+        state, types, begun = start["state"], start["actions"], True
     if state == "running":
-        for index, action_type in enumerate(start["actions"]):
-            state = await executor_for(action_type)(
-                ActionCall(request_id, component_id, index, round, action_type)
-            )
+        for index, action_type in enumerate(types):
+            executor = executor_for(action_type)
+            last = index == len(types) - 1
+            if executor is run_as_step:
+                # The step starts and ends the component itself (one step instead of three).
+                state = await steps.run_action_step(
+                    request_id, component_id, index, round, fused=True, last=last
+                )
+                ended = last or state != "completed"
+            else:
+                if not begun:
+                    start = await steps.begin_component(request_id, component_id, round)
+                    begun = True
+                state = await executor(ActionCall(request_id, component_id, index, round, action_type))
+                ended = False
             if state != "completed":
                 break
         else:
             state = "completed"
-        state = await steps.end_component(request_id, component_id, state)
+        if not ended:
+            state = await steps.end_component(request_id, component_id, state)
     await DBOS.send_async(request_id, {"id": component_id, "state": state}, topic=COMPONENT_TOPIC)
     return state
 
@@ -92,7 +110,9 @@ async def _start(request_id: str, component: dict[str, Any]) -> None:
     queue = current_engine().component_queue
     assert queue is not None
     with SetWorkflowID(component_workflow_id(request_id, component["id"], component["round"])):
-        await queue.enqueue_async(component_workflow, request_id, component["id"], component["round"])
+        await queue.enqueue_async(
+            component_workflow, request_id, component["id"], component["round"], component.get("actions")
+        )
 
 
 @DBOS.workflow(name="pao.request")

@@ -106,7 +106,7 @@ class RequestRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     correlation_id: Mapped[str] = mapped_column(String(100))
     # `.system` values fixed at submit time (timestamp, uuid, platform, user) so re-renders agree.
-    system: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    system: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
     # Completion counter: components and actions that finish take the next number.
     completion_seq: Mapped[int] = mapped_column(Integer, default=0)
 
