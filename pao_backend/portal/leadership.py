@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -42,6 +43,14 @@ def _duration(seconds: float | None) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+def _local(iso: str | None, zone: str | None) -> str:
+    """An API timestamp shown in the calendar's business timezone, e.g. `2027-01-16 00:00 CET`."""
+    if not iso:
+        return "–"
+    instant = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return instant.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _weeks(start: datetime, end: datetime) -> list[str]:
@@ -116,6 +125,7 @@ def leadership_page(
         "lead_p50": _duration(metrics["leadTime"]["seconds"]["p50"]),
         "lead_p90": _duration(metrics["leadTime"]["seconds"]["p90"]),
         "duration": _duration,
+        "local": lambda iso: _local(iso, calendar["timezone"]),
         "adoption_chart": column_chart(
             adoption,
             label="Requests per week (bars) and unique requesters (line)",
