@@ -47,6 +47,7 @@ bench: setup node-setup ## benchmarks print numbers and ratios; not part of the 
 	$(BIN)/python bench/actions.py
 	$(BIN)/python bench/catalog_api.py
 	$(BIN)/python bench/backstage.py
+	$(BIN)/python bench/orchestrate.py
 
 clean:
 	rm -rf $(VENV) .pao .mypy_cache .ruff_cache .pytest_cache

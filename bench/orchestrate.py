@@ -1,0 +1,368 @@
+"""Benchmark: PAO's durable engine against the bare engine (DBOS) doing the same shape of work.
+
+    .venv/bin/python bench/orchestrate.py [--requests 500] [--latency-requests 40]
+                                          [--backend sqlite|postgres|both]
+
+PAO: requests of a 3-component automatic bundle (database → secrets → app, each one rest-api action)
+against a loopback provisioner that answers at once. Bare: a DBOS workflow that runs three child
+workflows of one trivial step each, in the same dependency order, on a queue, with each child reporting
+to its parent by message (how PAO waits, too), on the same DBOS instance and system database.
+
+Printed: time per component (latency phase: one request at a time; request time / 3; median and p99),
+components per second (throughput phase: all requests submitted at once), the ratios, and the latency
+from a state change (the event's commit) to its arrival at a subscriber (the code path SSE uses).
+PostgreSQL uses PAO_TEST_POSTGRES_URL's server (a fresh database, dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+from dbos import DBOS, SetWorkflowID  # noqa: E402
+from sqlalchemy import func, make_url, select  # noqa: E402
+
+from pao_backend.auth import Identity  # noqa: E402
+from pao_backend.catalog.service import CatalogService  # noqa: E402
+from pao_backend.orchestration import engine as engine_runtime  # noqa: E402
+from pao_backend.orchestration import service  # noqa: E402
+from pao_backend.persistence.tables import RequestRow  # noqa: E402
+from pao_backend.settings import Settings  # noqa: E402
+
+BARE_QUEUE = "bench-bare"
+TOPIC = "bench.child"
+DEPENDS = {"database": [], "secrets": ["database"], "app": ["database", "secrets"]}
+
+
+# ---- the bare engine ------------------------------------------------------------------------------
+
+
+@DBOS.step(name="bench.trivial")
+async def trivial(n: str) -> str:
+    return n
+
+
+@DBOS.workflow(name="bench.child")
+async def bare_child(parent: str, name: str) -> str:
+    result = await trivial(name)
+    await DBOS.send_async(parent, name, topic=TOPIC)
+    return result
+
+
+@DBOS.workflow(name="bench.parent")
+async def bare_parent(request_id: str) -> int:
+    bare = _BARE["queue"]
+    me = DBOS.workflow_id
+    assert me is not None
+    done: set[str] = set()
+    started: set[str] = set()
+    while len(done) < len(DEPENDS):
+        for name, deps in DEPENDS.items():
+            if name not in started and all(d in done for d in deps):
+                with SetWorkflowID(f"{me}:{name}"):
+                    await bare.enqueue_async(bare_child, me, name)
+                started.add(name)
+        message = await DBOS.recv_async(TOPIC, timeout_seconds=600)
+        if message is not None:
+            done.add(message)
+    return len(done)
+
+
+_BARE: dict[str, Any] = {"queue": None}
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+PROVISIONER_APP = """
+from fastapi import FastAPI
+from pao_backend.demo.provisioner import DemoProvisioner, demo_router
+app = FastAPI()
+app.include_router(demo_router(DemoProvisioner(delay=0.0, base_url="")))
+"""
+
+
+@contextmanager
+def provisioner() -> Iterator[str]:
+    """The demo provisioner answering at once, in its own process (its CPU is not PAO's)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "bench_provisioner.py").write_text(PROVISIONER_APP)
+        env = {**os.environ, "PYTHONPATH": f"{tmp}:{ROOT}"}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench_provisioner:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/demo/provisioner"
+            for _ in range(200):
+                try:
+                    httpx.get(url, timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str]:
+    if backend == "sqlite":
+        yield ""
+        return
+    server = os.environ.get("PAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    admin = make_url(server).set(database="postgres").render_as_string(hide_password=False)
+    name = f"pao_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+VALUES = {"name": "bench", "app": {"image": "ghcr.io/example/bench:1.0.0"}}
+USER = Identity(
+    ref="user:default/bench", name="Bench", email="bench@example.com", teams=("developer-experience",)
+)
+
+
+async def pao_request(engine: engine_runtime.Engine, catalog: CatalogService, n: int) -> str:
+    submitted = await service.submit(
+        engine=engine,
+        catalog=catalog.current,
+        user=USER,
+        catalog_id="bundle-webapp-standard",
+        values={**VALUES, "name": f"bench-{n}"},
+    )
+    return str(submitted.request["id"])
+
+
+def finished(engine: engine_runtime.Engine, ids: list[str]) -> int:
+    with engine.db.reading() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    RequestRow.id.in_(ids), RequestRow.state.in_(["completed", "failed", "cancelled"])
+                )
+            )
+            or 0
+        )
+
+
+def durations(engine: engine_runtime.Engine, ids: list[str]) -> tuple[list[float], int]:
+    with engine.db.reading() as session:
+        rows = list(session.scalars(select(RequestRow).where(RequestRow.id.in_(ids))))
+    failed = sum(1 for r in rows if r.state != "completed")
+    return [((r.finished_at or r.updated_at) - r.created_at).total_seconds() for r in rows], failed
+
+
+class EventProbe:
+    """Subscribes to requests as SSE does and records state-change → arrival latencies."""
+
+    def __init__(self, engine: engine_runtime.Engine) -> None:
+        self.engine = engine
+        self.latencies: list[float] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def watch(self, request_id: str) -> None:
+        self.tasks.append(asyncio.create_task(self._watch(request_id)))
+
+    async def _watch(self, request_id: str) -> None:
+        async for event in self.engine.hub.subscribe(request_id, idle_seconds=120):
+            if event is None:
+                continue
+            arrived = datetime.now(UTC)
+            created = datetime.fromisoformat(event["createdAt"].replace("Z", "+00:00"))
+            self.latencies.append((arrived - created).total_seconds())
+            if event["type"] == "completion":
+                return
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def run_backend(backend: str, requests: int, latency_requests: int) -> dict[str, float]:
+    with database(backend) as url, provisioner() as prov_url, tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            environment="test",
+            data_dir=Path(tmp),
+            database_url=url,
+            catalog_dir=ROOT / "catalog",
+            endpoints={"provisioner": prov_url},
+            heartbeat_seconds=30,
+        )
+        catalog = CatalogService(settings.catalog_dir, endpoints=settings.resolved_endpoints)
+        engine = engine_runtime.build_engine(settings, catalog=lambda: catalog.current, workers=True)
+        await asyncio.to_thread(engine_runtime.launch, engine)
+        _BARE["queue"] = await asyncio.to_thread(
+            DBOS.register_queue,
+            BARE_QUEUE,
+            polling_interval_sec=settings.engine_poll_seconds,
+            on_conflict="always_update",
+        )
+        await engine.hub.start()
+        await asyncio.sleep(1.5)  # queue workers pick up the registered queues
+        try:
+            # Warm up both paths.
+            warm = await pao_request(engine, catalog, -1)
+            await wait_all(engine, [warm])
+            await run_bare(1, prefix="warm")
+
+            # Latency: one request at a time.
+            probe = EventProbe(engine)
+            pao_lat: list[float] = []
+            for n in range(latency_requests):
+                started = time.perf_counter()
+                request_id = await pao_request(engine, catalog, n)
+                probe.watch(request_id)
+                await wait_all(engine, [request_id], poll=0.002)
+                pao_lat.append((time.perf_counter() - started) / 3)
+            bare_lat: list[float] = []
+            for n in range(latency_requests):
+                started = time.perf_counter()
+                await run_bare(1, prefix=f"lat{n}")
+                bare_lat.append((time.perf_counter() - started) / 3)
+            await probe.close()
+            quiet_events = list(probe.latencies)
+
+            # Throughput: everything at once.
+            probe = EventProbe(engine)
+            started = time.perf_counter()
+            ids = []
+            for n in range(requests):
+                request_id = await pao_request(engine, catalog, 10_000 + n)
+                ids.append(request_id)
+                if n % 10 == 0:
+                    probe.watch(request_id)
+            await wait_all(engine, ids)
+            pao_elapsed = time.perf_counter() - started
+            _, failed = durations(engine, ids)
+            await probe.close()
+            busy_events = list(probe.latencies)
+
+            started = time.perf_counter()
+            await run_bare(requests, prefix="tp")
+            bare_elapsed = time.perf_counter() - started
+        finally:
+            await engine.hub.stop()
+            await asyncio.to_thread(engine_runtime.shutdown)
+            engine.db.dispose()
+
+    result = {
+        "pao_median_ms": statistics.median(pao_lat) * 1000,
+        "pao_p99_ms": pct(pao_lat, 0.99) * 1000,
+        "bare_median_ms": statistics.median(bare_lat) * 1000,
+        "bare_p99_ms": pct(bare_lat, 0.99) * 1000,
+        "pao_cps": 3 * requests / pao_elapsed,
+        "bare_cps": 3 * requests / bare_elapsed,
+        "event_p50_ms": pct(quiet_events + busy_events, 0.5) * 1000,
+        "event_p99_ms": pct(quiet_events + busy_events, 0.99) * 1000,
+        "event_busy_p99_ms": pct(busy_events, 0.99) * 1000,
+        "failed": failed,
+    }
+    report(backend, requests, result)
+    return result
+
+
+async def wait_all(engine: engine_runtime.Engine, ids: list[str], poll: float = 0.05) -> None:
+    while await asyncio.to_thread(finished, engine, ids) < len(ids):
+        await asyncio.sleep(poll)
+
+
+async def run_bare(count: int, *, prefix: str) -> None:
+    queue = _BARE["queue"]
+    handles = []
+    for n in range(count):
+        with SetWorkflowID(f"bare-{prefix}-{n}-{uuid.uuid4().hex[:6]}"):
+            handles.append(await queue.enqueue_async(bare_parent, f"{prefix}-{n}"))
+    for handle in handles:
+        await handle.get_result(polling_interval_sec=0.002)
+
+
+def report(backend: str, requests: int, r: dict[str, float]) -> None:
+    added = r["pao_median_ms"] - r["bare_median_ms"]
+    share = r["pao_cps"] / r["bare_cps"]
+    print(f"\n== {backend}: {requests} requests × 3 components (failed: {int(r['failed'])})")
+    print(f"  time per component   PAO median {r['pao_median_ms']:7.1f} ms  p99 {r['pao_p99_ms']:7.1f} ms")
+    print(f"                       bare median {r['bare_median_ms']:6.1f} ms  p99 {r['bare_p99_ms']:7.1f} ms")
+    print(
+        f"  PAO adds             {added:7.1f} ms per component (median)   target ≤ 10 ms   {_ok(added <= 10)}"
+    )
+    print(
+        f"  throughput           PAO {r['pao_cps']:6.1f} components/s   "
+        f"bare {r['bare_cps']:6.1f} components/s"
+    )
+    print(
+        f"  PAO / bare           {share:7.0%}                                "
+        f"target ≥ 70%    {_ok(share >= 0.7)}"
+    )
+    print(
+        f"  state change → event p50 {r['event_p50_ms']:6.1f} ms  p99 {r['event_p99_ms']:6.1f} ms "
+        f"(under load p99 {r['event_busy_p99_ms']:.1f} ms)   "
+        f"target p99 ≤ 250 ms   {_ok(r['event_p99_ms'] <= 250)}"
+    )
+
+
+def _ok(good: bool) -> str:
+    return "OK" if good else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--latency-requests", type=int, default=40)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        asyncio.run(run_backend(backend, args.requests, args.latency_requests))
+
+
+if __name__ == "__main__":
+    main()
