@@ -356,6 +356,8 @@ def _leaf_problems(doc: ParsedDocument, error: ValidationError, kind: Any) -> It
 _REQUIRED_HINTS = {
     "schemaVersion": "add `schemaVersion: catalog/v1`",
     "metadata": "add a `metadata:` block with id, name, description, version, owner",
+    "input": "add `input: {form: {name: <label of the name field>, groups: [...]}}`",
+    "components": "add `components:` listing {id, catalogItem, dependsOn}",
     "category": "add `category: <folder name>`",
     "fulfillment": "add `fulfillment:` with `strategy: {mode: manual}` and `manual: {actions: [...]}`",
     "manual": "every item needs `manual.actions`: the JIRA path, which is also the escalation path",
@@ -364,7 +366,8 @@ _REQUIRED_HINTS = {
 
 
 def _required_hint(path: PathKey, key: str) -> str:
-    return _REQUIRED_HINTS.get(key, f"add `{key}:` to `{dotted(path)}`")
+    where = f"to `{dotted(path)}`" if path else "at the top level"
+    return _REQUIRED_HINTS.get(key, f"add `{key}:` {where}")
 
 
 def _camel(key: str) -> str:
