@@ -237,3 +237,21 @@ def test_actions_are_listed_in_backstage_shape_sorted_by_id(backstage: Backstage
     assert ids == sorted(ids) and "pao:rest-api" in ids
     assert all({"id", "description", "schema", "examples"} <= set(a) for a in actions)
     assert backstage.client.get(f"{V2}/tasks/does-not-exist").status_code == 404
+
+
+def test_live_stream_and_long_poll_deliver_new_events_until_the_completion(backstage: Backstage) -> None:
+    backstage.provisioner.demo.delay = 1.0
+    try:
+        task_id = backstage.scaffold("database-postgresql-standard", {**DB_VALUES, "name": "live-db"})
+        backstage.wait(task_id, "processing")
+        seen = backstage.events(task_id)
+        assert seen and all(e["type"] == "log" for e in seen)
+        newer = backstage.events(task_id, after=seen[-1]["id"])  # waits for the next event instead of []
+        assert newer and newer[0]["id"] > seen[-1]["id"]
+        raw, _ = backstage.stream(task_id, after=seen[-1]["id"])  # follows the run live, ends at completion
+    finally:
+        backstage.provisioner.demo.delay = 0.0
+    frames = _frames(raw)
+    assert frames[-1][0] == "completion"
+    assert frames[-1][1]["body"]["message"] == "Run completed with status: completed"
+    assert all(data["id"] > seen[-1]["id"] for kind, data in frames if kind == "log")
