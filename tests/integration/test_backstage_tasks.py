@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pao_backend.app import create_app
 from pao_backend.settings import Settings
 from tests.conftest import SAMPLE_CATALOG
+from tests.support.databases import postgres_database
 from tests.support.provisioner import ProvisionerServer
 
 V2 = "/api/scaffolder/v2"
@@ -65,23 +66,36 @@ class Backstage:
             return response.read(), dict(response.headers)
 
 
-@pytest.fixture(scope="module")
-def backstage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backstage]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backstage(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backstage]:
     provisioner = ProvisionerServer(delay=0.0).start()
+    try:
+        if request.param == "postgres":
+            with postgres_database(request.getfixturevalue("postgres_url")) as url:
+                yield from _running(url, tmp_path_factory, provisioner)
+        else:
+            yield from _running("", tmp_path_factory, provisioner)
+    finally:
+        provisioner.stop()
+
+
+def _running(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, provisioner: ProvisionerServer
+) -> Iterator[Backstage]:
     settings = Settings(
         environment="test",
         data_dir=tmp_path_factory.mktemp("pao-tasks"),
+        database_url=database_url,
         catalog_dir=SAMPLE_CATALOG,
         base_url="http://pao.example.com",
         endpoints={"provisioner": provisioner.url},
         engine_poll_seconds=0.01,
         event_poll_seconds=0.05,
     )
-    try:
-        with TestClient(create_app(settings)) as client:
-            yield Backstage(client, provisioner)
-    finally:
-        provisioner.stop()
+    with TestClient(create_app(settings)) as client:
+        yield Backstage(client, provisioner)
 
 
 def _frames(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
