@@ -1,0 +1,55 @@
+"""Request secrets are encrypted at rest; the development key file is private to its owner."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from pao_backend.persistence.db import Database
+from pao_backend.persistence.migrate import head_revision, migrate
+from pao_backend.persistence.secrets import delete_secrets, load_secrets, secret_box, store_secrets
+from pao_backend.persistence.tables import RequestRow
+from pao_backend.settings import Settings
+
+
+def _request(request_id: str) -> RequestRow:
+    return RequestRow(
+        id=request_id,
+        catalog_id="x-y-z",
+        item_version="1.0.0",
+        kind="item",
+        requester="user:default/a",
+        state="submitted",
+        correlation_id=request_id,
+    )
+
+
+def test_secrets_are_stored_encrypted_and_deleted(tmp_path: Path) -> None:
+    settings = Settings(environment="test", data_dir=tmp_path)
+    box = secret_box(settings)
+    key_file = tmp_path / "secret.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    db = Database.from_settings(settings)
+    assert migrate(db) == head_revision()
+    with db.transaction() as session:
+        session.add(_request("r1"))
+        session.flush()
+        store_secrets(session, box, request_id="r1", secrets={"secret.value": "hunter2-xyz"})
+    raw = (tmp_path / "pao.db").read_bytes()
+    assert b"hunter2-xyz" not in raw
+    with db.reading() as session:
+        assert load_secrets(session, box, request_id="r1") == {"secret.value": "hunter2-xyz"}
+    with db.transaction() as session:
+        delete_secrets(session, request_id="r1")
+    with db.reading() as session:
+        assert load_secrets(session, box, request_id="r1") == {}
+    db.dispose()
+
+
+def test_a_configured_key_is_used_and_is_stable(tmp_path: Path) -> None:
+    settings = Settings(environment="test", data_dir=tmp_path, secret_key=SecretStr("k" * 40))
+    token = secret_box(settings).encrypt(b"x")
+    assert secret_box(settings).decrypt(token) == b"x"
+    assert not (tmp_path / "secret.key").exists()
