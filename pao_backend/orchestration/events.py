@@ -113,6 +113,10 @@ class EventHub:
             return event_repo.last_event_id(session)
 
     async def _poll(self) -> None:
+        # On PostgreSQL ids are handed out before commit, so an event can become visible after a
+        # higher id was already seen: a wake-up every second bounds how late such an event arrives.
+        loop = asyncio.get_running_loop()
+        forced = loop.time()
         while True:
             await asyncio.sleep(self.poll_seconds)
             with self._lock:
@@ -124,8 +128,9 @@ class EventHub:
             except Exception:  # a database hiccup must not end the poller
                 log.warning("event poller could not read the events table", exc_info=True)
                 continue
-            if last > self._seen:
-                self._seen = last
+            if last > self._seen or loop.time() - forced > 1.0:
+                self._seen = max(self._seen, last)
+                forced = loop.time()
                 self.notify()
 
     def _read(self, request_id: str, after: int) -> list[dict[str, Any]]:
