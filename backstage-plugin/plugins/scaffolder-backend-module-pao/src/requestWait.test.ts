@@ -27,6 +27,16 @@ before(async () => {
   pao.route('GET /api/pao/v1/requests/slow/events/stream', (_req, res) =>
     sse(res, [{ id: 9, type: 'component', componentId: 'topic', body: { message: 'Ticket MSG-1 opened' } }], false),
   );
+  let flaky = 0;
+  pao.route('GET /api/pao/v1/requests/flaky', (_req, res) => {
+    flaky += 1;
+    if (flaky <= 2) json(res, 503, { error: { name: 'UnavailableError', message: 'PAO is restarting' } });
+    else json(res, 200, { id: 'flaky', state: 'completed', components: [] });
+  });
+  pao.route('GET /api/pao/v1/requests/flaky/events/stream', (_req, res) =>
+    sse(res, [{ id: 1, type: 'completion', body: { state: 'completed', message: 'Request completed' } }]),
+  );
+  pao.route('GET /api/pao/v1/requests/gone', (_req, res) => json(res, 503, { error: { message: 'down' } }));
   pao.route('POST /api/pao/v1/requests/slow/cancel', (_req, res) => {
     cancelled.push('slow');
     json(res, 200, { status: 'cancelled' });
@@ -113,4 +123,19 @@ test('the summary and the ticket link are outputs for the template output block'
   await createPaoRequestWaitAction({ client, waitTimeoutMs: 60_000, pollMs: 50 }).handler(ctx);
   assert.equal(ctx.outputs.ticketsUrl, 'http://jira/browse/MSG-1');
   assert.match(ctx.outputs.summary, /^\*\*running\*\* — waits on topic \(ticket MSG-1\)/);
+});
+
+test('PAO answering 503 for a while (a restart) does not fail the step', async () => {
+  const ctx = mockContext({ requestId: 'flaky' });
+  await createPaoRequestWaitAction({ client, waitTimeoutMs: 60_000, pollMs: 20 }).handler(ctx);
+  assert.equal(ctx.outputs.status, 'completed');
+  assert.equal(ctx.logs.filter((l: { message: string }) => l.message.startsWith('PAO did not answer')).length, 2);
+});
+
+test('PAO unavailable for longer than the limit fails the step with the reason', async () => {
+  const ctx = mockContext({ requestId: 'gone' });
+  await assert.rejects(
+    createPaoRequestWaitAction({ client, waitTimeoutMs: 60_000, pollMs: 20, unavailableMs: 100 }).handler(ctx),
+    /\(503\): down/,
+  );
 });

@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { PaoClient, PaoEvent, PaoRequest } from '../client';
+import { PaoApiError, PaoClient, PaoEvent, PaoRequest } from '../client';
 import {
   COMPLETED_STATES,
   FAILED_STATES,
@@ -38,6 +38,12 @@ export interface WaitOutcome {
   lastEvent?: PaoEvent;
 }
 
+/** Network errors and 5xx answers: worth asking again. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof PaoApiError) return error.status >= 500;
+  return (error as Error)?.name === 'TimeoutError' || error instanceof TypeError;
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise(resolve => {
@@ -65,6 +71,8 @@ export async function followRequest(options: {
   onBehalfOf?: string;
   signal?: AbortSignal;
   pollMs?: number;
+  /** How long PAO may be unreachable (or answer 5xx) before the step fails. */
+  unavailableMs?: number;
   now?: () => number;
 }): Promise<WaitOutcome> {
   const { client, requestId, logger, waitTimeoutMs, onBehalfOf } = options;
@@ -99,10 +107,24 @@ export async function followRequest(options: {
   })();
 
   let waitingSince: number | undefined;
+  let unavailableSince: number | undefined;
+  const unavailableMs = options.unavailableMs ?? 120_000;
   try {
     for (;;) {
       if (outer?.aborted) throw outer.reason ?? new Error('aborted');
-      const request = await client.getRequest(requestId, { onBehalfOf, signal: stop.signal });
+      let request: PaoRequest;
+      try {
+        request = await client.getRequest(requestId, { onBehalfOf, signal: stop.signal });
+        unavailableSince = undefined;
+      } catch (error) {
+        // PAO restarting (its engine is durable) must not fail the Backstage task: keep asking for a while.
+        if (outer?.aborted || !isTransient(error)) throw error;
+        unavailableSince ??= now();
+        if (now() - unavailableSince >= unavailableMs) throw error;
+        logger.warn(`PAO did not answer (${String(error)}); asking again`);
+        await pause(pollMs, stop.signal);
+        continue;
+      }
       const state = requestState(request);
       if (COMPLETED_STATES.has(state) || FAILED_STATES.has(state)) {
         // Let the stream print the events that led here (it ends by itself after the completion).
@@ -133,7 +155,12 @@ export async function followRequest(options: {
 }
 
 /** `pao:request:wait`: streams PAO's events into the step log until the request is done. */
-export function createPaoRequestWaitAction(options: { client: PaoClient; waitTimeoutMs: number; pollMs?: number }) {
+export function createPaoRequestWaitAction(options: {
+  client: PaoClient;
+  waitTimeoutMs: number;
+  pollMs?: number;
+  unavailableMs?: number;
+}) {
   const { client } = options;
   return createTemplateAction({
     id: REQUEST_WAIT_ID,
@@ -191,6 +218,7 @@ export function createPaoRequestWaitAction(options: { client: PaoClient; waitTim
           onBehalfOf,
           signal: ctx.signal,
           pollMs: options.pollMs,
+          unavailableMs: options.unavailableMs,
         });
       } catch (error) {
         if (ctx.signal?.aborted && ctx.input.cancelOnAbort !== false) {
