@@ -28,7 +28,14 @@ from pao_backend.catalog.documents import (
 )
 from pao_backend.catalog.models import CatalogBundle, CatalogItem, Team
 from pao_backend.catalog.problems import Problem
-from pao_backend.catalog.rules import CatalogContext, Entry, check_bundle, check_catalog, check_item
+from pao_backend.catalog.rules import (
+    CatalogContext,
+    Entry,
+    check_bundle,
+    check_catalog,
+    check_item,
+    check_location,
+)
 from pao_backend.catalog.schema import KIND_SCHEMAS, TEAMS_SCHEMA, dotted, kind_problems, schema_problems
 from pao_backend.catalog.store import Catalog
 from pao_backend.templating import metadata_scope
@@ -142,6 +149,12 @@ def _codeowners_for(root: Path, explicit: Path | None) -> tuple[CodeOwners | Non
         os.path.relpath(file) if not file.is_relative_to(Path.cwd()) else str(file.relative_to(Path.cwd()))
     )
     return parse_codeowners(text, display), prefix
+
+
+def _claimed_id(doc: ParsedDocument) -> str | None:
+    metadata = doc.data.get("metadata") if isinstance(doc.data, dict) else None
+    claimed = metadata.get("id") if isinstance(metadata, dict) else None
+    return claimed if isinstance(claimed, str) else None
 
 
 def _model_problems(doc: ParsedDocument, exc: ValidationError) -> None:
@@ -263,31 +276,41 @@ def _load_catalog(
             continue
         kind = doc.data["kind"]
         doc.problems.extend(schema_problems(doc, KIND_SCHEMAS[kind], doc.data["schemaVersion"]))
+        check_location(doc, relative)
         if doc.has_errors:
             continue
         model: CatalogItem | CatalogBundle
         try:
             if kind == "CatalogItem":
                 model = CatalogItem.model_validate(doc.data)
-                check_item(doc, relative, model)
+                check_item(doc, model)
             else:
                 model = CatalogBundle.model_validate(doc.data)
-                check_bundle(doc, relative, model)
+                check_bundle(doc, model)
         except ValidationError as exc:  # the schema and the models disagree: report, never crash
             _model_problems(doc, exc)
             continue
         by_id.setdefault(model.id, []).append(Entry(relative, doc, model))
 
+    # Ids are checked across every readable document, valid or not: two files claiming one id are both
+    # reported, and neither is served.
+    claims: dict[str, list[str]] = {}
+    for relative in [*files.items, *files.bundles]:
+        claimed = _claimed_id(documents[relative])
+        if claimed is not None:
+            claims.setdefault(claimed, []).append(relative)
+    for doc_id, relatives in claims.items():
+        if len(relatives) < 2:
+            continue
+        for relative in relatives:
+            others = ", ".join(display(r) for r in relatives if r != relative)
+            documents[relative].add(
+                ("metadata", "id"),
+                "E306",
+                f"id `{doc_id}` is also used by {others}",
+                "every document needs its own metadata.id; rename one (and its file)",
+            )
     for doc_id, entries in by_id.items():
-        if len(entries) > 1:
-            for entry in entries:
-                others = ", ".join(display(e.relative) for e in entries if e is not entry)
-                entry.doc.add(
-                    ("metadata", "id"),
-                    "E306",
-                    f"id `{doc_id}` is also used by {others}",
-                    "every document needs its own metadata.id; rename one (and its file)",
-                )
         first = entries[0]
         target = context.items if isinstance(first.model, CatalogItem) else context.bundles
         target[doc_id] = first

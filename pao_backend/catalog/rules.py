@@ -35,6 +35,7 @@ __all__ = [
     "check_bundle",
     "check_catalog",
     "check_item",
+    "check_location",
 ]
 
 PathKey = tuple[str | int, ...]
@@ -79,17 +80,23 @@ def _singulars(category: str) -> set[str]:
     return names
 
 
-def _location_rules(doc: ParsedDocument, relative: str, doc_id: str, kind: str) -> None:
+def check_location(doc: ParsedDocument, relative: str) -> None:
+    """Names that depend on where the file is: file name = id, folder = category, id starts with the
+    category, kind fits the folder. Runs on raw data, so these show up next to schema findings."""
+    data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+    raw_metadata = data.get("metadata")
+    metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
+    doc_id, kind, category = metadata.get("id"), data.get("kind"), metadata.get("category")
     folder, _, file_name = relative.rpartition("/")
     stem = file_name.rsplit(".", 1)[0]
-    if stem != doc_id:
+    if isinstance(doc_id, str) and stem != doc_id:
         doc.add(
             ("metadata", "id"),
             "E303",
             f"file name `{file_name}` does not match metadata.id `{doc_id}`",
             f"rename the file to `{doc_id}.yaml` (or change the id to `{stem}`)",
         )
-    elif not file_name.endswith(".yaml"):
+    elif isinstance(doc_id, str) and not file_name.endswith(".yaml"):
         doc.add(
             ("metadata", "id"),
             "E303",
@@ -103,37 +110,36 @@ def _location_rules(doc: ParsedDocument, relative: str, doc_id: str, kind: str) 
             "a CatalogItem in bundles/",
             "move it to catalog/<category>/ or make it a bundle",
         )
+        return
     if kind == "CatalogBundle" and folder != "bundles":
         doc.add(("kind",), "E211", f"a CatalogBundle in {folder}/", "bundles live in catalog/bundles/")
-
-
-def check_item(doc: ParsedDocument, relative: str, item: CatalogItem) -> None:
-    """Rules of one item that need nothing but the document and where it lives."""
-    _location_rules(doc, relative, item.id, "CatalogItem")
-    folder = relative.rpartition("/")[0]
-    category = item.metadata.category or ""
-    if folder != "bundles" and category != folder:
+        return
+    if kind != "CatalogItem" or not isinstance(category, str):
+        return
+    if category != folder:
         doc.add(
             ("metadata", "category"),
             "E304",
             f"metadata.category is `{category}` but the document is in `{folder}/`",
             f"set `category: {folder}` or move the file to catalog/{category}/",
         )
-    first = item.id.split("-", 1)[0]
-    if first not in _singulars(category):
+    if isinstance(doc_id, str) and doc_id.split("-", 1)[0] not in _singulars(category):
         doc.add(
             ("metadata", "id"),
             "E305",
-            f"item id `{item.id}` should start with its category `{category}`",
+            f"item id `{doc_id}` should start with its category `{category}`",
             f"name it `{sorted(_singulars(category))[0]}-<service>-<variant>`",
         )
+
+
+def check_item(doc: ParsedDocument, item: CatalogItem) -> None:
+    """Rules of one item that need nothing but the document: its form and its fulfilment."""
     check_form(doc, item.form)
     check_fulfillment(doc, item)
 
 
-def check_bundle(doc: ParsedDocument, relative: str, bundle: CatalogBundle) -> None:
-    """Rules of one bundle that need nothing but the document."""
-    _location_rules(doc, relative, bundle.id, "CatalogBundle")
+def check_bundle(doc: ParsedDocument, bundle: CatalogBundle) -> None:
+    """Rules of one bundle that need nothing but the document: its form and its components' structure."""
     check_form(doc, bundle.form)
     seen: dict[str, int] = {}
     for index, component in enumerate(bundle.components):
