@@ -264,7 +264,7 @@ def _leaf_problems(doc: ParsedDocument, error: ValidationError, kind: Any) -> It
             yield doc.problem(
                 (*path, key),
                 "E201",
-                f"unknown key `{key}` in `{where}`",
+                f"unknown key `{key}` " + (f"in `{where}`" if path else "at the top level"),
                 hint + f"allowed keys: {', '.join(allowed) or 'none'}",
                 key=True,
             )
