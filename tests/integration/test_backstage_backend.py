@@ -225,6 +225,25 @@ def test_a_hand_written_template_using_pao_cookiecutter_gets_the_rendered_files(
     assert "README.md" in files and "pyproject.toml" in files
 
 
+def test_backstage_dry_run_passes_dry_run_to_paos_action(backstage: Backstage) -> None:
+    # The Template Editor's dry-run: PAO's cookiecutter says what it would render and writes nothing.
+    with backstage.client(as_user=True) as client:
+        response = client.post(
+            "/api/scaffolder/v2/dry-run",
+            json={
+                "template": COOKIECUTTER_TEMPLATE,
+                "values": {"name": "orders-api"},
+                "directoryContents": [],
+            },
+        )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    log = "\n".join(str(line["body"].get("message", "")) for line in result["log"])
+    assert "dry-run: would write" in log, log
+    assert result["directoryContents"] == []
+    assert "README.md" in result["output"]["text"][0]["content"]
+
+
 def test_a_request_waiting_on_a_ticket_ends_the_step_after_the_wait_timeout_with_status_and_links(
     pao: Pao, backstage: Backstage
 ) -> None:
