@@ -175,14 +175,15 @@ def _event(engine: Engine, session: Any, request_id: str, result: Verdict) -> No
     )
 
 
-def _check_hold(request_id: str) -> dict[str, Any]:
+def _check_hold(request_id: str, resuming: bool = False) -> dict[str, Any]:
     engine = current_engine()
     now = clock()
+    holdable = ("submitted", "scheduled", "running") if resuming else ("submitted", "scheduled")
     with engine.db.transaction() as session:
         request = repo.require_request(session, request_id, for_update=True)
         if request.cancel_requested_at is not None:
             return {"state": "cancelled", "wait": 0.0}
-        if request.state not in ("submitted", "scheduled"):
+        if request.state not in holdable:
             return {"state": "go", "wait": 0.0}
         hold_row = session.get(CalendarHoldRow, request_id)
         approved = hold_row.approved_windows if hold_row is not None else set()
@@ -220,7 +221,7 @@ def _check_hold(request_id: str) -> dict[str, Any]:
             hold_row.roles = list(result.roles)
             hold_row.released_at = None
             hold_row.updated_at = utcnow()
-            if request.state == "submitted":
+            if request.state in ("submitted", "running"):
                 steps.set_request_state(
                     session, engine, request, "scheduled", reason=f"change calendar: {result.message}"
                 )
@@ -232,20 +233,21 @@ def _check_hold(request_id: str) -> dict[str, Any]:
 
 
 @DBOS.step(name="pao.calendar_check")
-async def check_hold(request_id: str) -> dict[str, Any]:
+async def check_hold(request_id: str, resuming: bool = False) -> dict[str, Any]:
     """Ask the calendar; move the request to scheduled (held) or running (released)."""
-    result: dict[str, Any] = await asyncio.to_thread(_check_hold, request_id)
+    result: dict[str, Any] = await asyncio.to_thread(_check_hold, request_id, resuming)
     return result
 
 
-async def hold(request_id: str) -> str:
+async def hold(request_id: str, *, resuming: bool = False) -> str:
     """Wait (durably) while the change calendar holds the request. Returns "go" or "cancelled".
 
-    Called by the request workflow before its first step; every check and every wait is recorded, so
+    Called by the request workflow before its first step, and with `resuming=True` when a person's retry
+    resumes a failed request (a freeze may have begun since); every check and every wait is recorded, so
     after a restart the workflow resumes waiting for the time that is left.
     """
     while True:
-        decision = await check_hold(request_id)
+        decision = await check_hold(request_id, resuming)
         if decision["state"] != "wait":
             return str(decision["state"])
         await DBOS.recv_async(GATE_TOPIC, timeout_seconds=float(decision["wait"]))

@@ -143,4 +143,7 @@ async def request_workflow(request_id: str) -> str:
         result = await steps.apply_control(request_id, control["op"])
         if result["state"] in ("aborted", "cancelled"):
             return str(result["state"])
+        # calendar (G): a retry during a freeze waits for the window (or approval) like a new request.
+        if control["op"] == "retry" and await calendar_gate.hold(request_id, resuming=True) == "cancelled":
+            return await steps.settle_request(request_id)
         components = {c["id"]: c for c in result["components"]}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbos import DBOS
 from fastapi.testclient import TestClient
 
 from pao_backend.app import create_app
@@ -43,6 +44,12 @@ windows:
     timezone: UTC
     fixed: {from: "2027-03-01 00:00", to: "2027-03-20 00:00"}
     scope: {categories: [storage]}
+  - id: compute-cutover
+    name: Compute cutover
+    freeze: hard
+    timezone: UTC
+    fixed: {from: "2027-03-10 12:00", to: "2027-03-10 12:01"}
+    scope: {categories: [compute]}
   - id: restricted
     name: Restricted week
     freeze: soft
@@ -65,6 +72,9 @@ class ShiftedClock:
         if self.origin is None:
             self.origin = time.monotonic()
         return self.start + timedelta(seconds=time.monotonic() - self.origin)
+
+    def jump(self, seconds: float) -> None:
+        self.start += timedelta(seconds=seconds)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -222,3 +232,32 @@ def test_plan_preview_carries_the_calendar_verdict(setup: tuple[Settings, Provis
             json={"catalogId": "database-postgresql-standard", "values": {"name": "planned-db"}},
         ).json()["calendar"]
         assert held["verdict"] == "scheduled" and held["until"] == "2027-03-10T12:00:00Z"
+
+
+def test_a_retry_during_a_freeze_waits_for_the_window_to_end(
+    setup: tuple[Settings, ProvisionerServer],
+) -> None:
+    # Compute is free until WINDOW_END, then frozen for a minute (fake time).
+    settings, provisioner = setup
+    with TestClient(create_app(settings)) as client:
+        provisioner.fail_next("/apps", 400)
+        values = {"name": "cutover-app", "app": {"image": "ghcr.io/example/cutover:1.0.0"}}
+        submitted = client.post(API, json={"catalogId": "compute-container-app", "values": values})
+        assert submitted.status_code == 201, submitted.text
+        request_id = submitted.json()["id"]
+        _wait(client, request_id, "failed")
+        while gate.clock() < WINDOW_END:
+            time.sleep(0.05)
+        assert client.post(f"{API}/{request_id}/retry").status_code == 200
+        held = _wait(client, request_id, "scheduled")
+        assert "compute-cutover" in held["stateHistory"][-1]["reason"]
+        hold = client.get(f"{API}/{request_id}/calendar").json()["hold"]
+        assert hold["until"] == "2027-03-10T12:01:00Z"
+        # The minute passes (the clock jumps); a wake-up makes the workflow look at the calendar again.
+        fake = gate.clock
+        assert isinstance(fake, ShiftedClock)
+        fake.jump(60)
+        DBOS.send(request_id, {"op": "wake"}, topic=gate.GATE_TOPIC)
+        done = _wait(client, request_id, "completed")
+        states = [h["to"] for h in done["stateHistory"]]
+        assert states[-4:] == ["running", "scheduled", "running", "completed"]
