@@ -298,3 +298,22 @@ def test_pao_validate_covers_the_calendar(tmp_path: Path) -> None:
     broken = runner.invoke(app, ["validate", str(catalog)])
     assert broken.exit_code == 1
     assert "calendar.yaml:" in broken.output and "E202" in broken.output
+
+
+def test_the_store_keeps_the_last_good_calendar_when_an_edit_breaks_it(tmp_path: Path) -> None:
+    import os
+
+    from pao_backend.governance.calendar_file import CalendarStore
+
+    good = (ROOT / "catalog" / "calendar.yaml").read_text("utf-8")
+    target = tmp_path / "calendar.yaml"
+    target.write_text(good, "utf-8")
+    store = CalendarStore(tmp_path)
+    first = store.current()
+    assert first is not None and len(first.windows) == 3 and store.problems == []
+    target.write_text(good.replace("freeze: hard", "freeze: frozen", 1), "utf-8")
+    os.utime(target, ns=(1, 2))  # a different stamp even within the same clock tick
+    assert store.current() is first
+    assert [p.code for p in store.problems] == ["E204"]
+    target.unlink()
+    assert store.current() is None
