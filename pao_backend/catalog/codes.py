@@ -55,6 +55,7 @@ CODES: dict[str, str] = {
     "E410": "min/max of the wrong kind for the field type",
     "E411": "duplicate enum values",
     "W412": "`{{` in the form: nothing in input is templated",
+    "W413": "two password fields share a field id (Backstage keys secrets by field id)",
     # E5xx fulfillment
     "E500": "output source not valid for the action type",
     "E501": "automatic mode without automatic actions",

@@ -29,6 +29,7 @@ def check_form(doc: ParsedDocument, form: Form) -> None:
     if form.validation is not None:
         _validation_rules(doc, (*base, "validation"), "string", form.validation.model_dump())
     group_ids: dict[str, int] = {}
+    passwords: dict[str, str] = {}
     for g_index, group in enumerate(form.groups):
         g_path: PathKey = (*base, "groups", g_index)
         if group.id == "name":
@@ -63,6 +64,17 @@ def check_form(doc: ParsedDocument, form: Form) -> None:
                 )
             field_ids.add(form_field.id)
             _field_rules(doc, f_path, form_field.type, raw if isinstance(raw, dict) else {})
+            if form_field.type == "password":
+                if form_field.id in passwords:
+                    doc.add(
+                        (*f_path, "id"),
+                        "W413",
+                        f"password field id `{form_field.id}` is also used in `{passwords[form_field.id]}`",
+                        "Backstage's Secret widget keys secrets by the bare field id, so both would get one "
+                        "value there; give each password field its own id",
+                        severity="warning",
+                    )
+                passwords.setdefault(form_field.id, group.id)
     for path, value in text_values(value_at(doc.data, ("input",)), ("input",)):
         if "{{" in value:
             doc.add(
