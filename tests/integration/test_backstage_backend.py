@@ -8,6 +8,7 @@ frontend would: the catalog, `POST /api/scaffolder/v2/tasks`, and the task's eve
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -192,6 +193,29 @@ def test_web_app_bundle_runs_through_backstage_and_completes_with_pao_links(
     assert request["state"] == "completed"
     assert request["requester"] == USER_REF  # service token + X-PAO-On-Behalf-Of from the task's user
     assert "completed" in output["text"][0]["content"]
+
+
+def test_a_secret_field_travels_as_a_task_secret_to_pao_and_is_never_shown(
+    pao: Pao, backstage: Backstage
+) -> None:
+    secret = "s3cr3t-value-for-the-backstage-test"
+    with backstage.client(as_user=True) as client:
+        # Backstage's Secret widget puts the value into `secrets`, keyed by field id, never into `values`.
+        task_id = create_task(
+            client,
+            "template:default/security-secret-standard",
+            {"name": "api-key", "secret": {"rotationDays": 90, "readers": ["app"]}},
+            secrets={"value": secret},
+        )
+    task, events = wait_for_task(backstage, task_id)
+    assert task["status"] == "completed", _messages(events)
+    assert secret not in json.dumps(events) and secret not in json.dumps(task)
+    with pao.client() as client:
+        request = client.get(f"/api/pao/v1/requests/{_pao_request_id(events)}").json()
+    assert secret not in json.dumps(request)
+    # The rendered body reached the provisioner with the value in it, shown masked.
+    body = json.dumps(request["components"][0]["actions"][0]["input"])
+    assert '\\"value\\": \\"***\\"' in body, body
 
 
 def test_a_failing_pao_request_fails_the_backstage_task_with_paos_guidance(backstage: Backstage) -> None:

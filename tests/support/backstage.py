@@ -240,8 +240,13 @@ def pao_entities(pao: Pao) -> set[str]:
     return {f"{e['kind'].lower()}:{e['metadata']['name']}" for e in response.json()}
 
 
-def create_task(client: httpx.Client, template: str, values: dict[str, Any]) -> str:
-    created = client.post("/api/scaffolder/v2/tasks", json={"templateRef": template, "values": values})
+def create_task(
+    client: httpx.Client, template: str, values: dict[str, Any], *, secrets: dict[str, str] | None = None
+) -> str:
+    body: dict[str, Any] = {"templateRef": template, "values": values}
+    if secrets:
+        body["secrets"] = secrets
+    created = client.post("/api/scaffolder/v2/tasks", json=body)
     assert created.status_code == 201, created.text
     task_id: str = created.json()["id"]
     return task_id
