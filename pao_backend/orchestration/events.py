@@ -81,14 +81,18 @@ class EventHub:
         self.db = db
         self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        # Subscribers by request id: a commit wakes only the subscribers of its request.
+        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._seen = 0
         self._poller: asyncio.Task[None] | None = None
 
-    def notify(self) -> None:
-        """Wake every waiting subscriber (callable from any thread)."""
+    def notify(self, request_id: str | None = None) -> None:
+        """Wake the subscribers of `request_id` (None: everybody). Callable from any thread."""
         with self._lock:
-            waiters = list(self._waiters)
+            if request_id is None:
+                waiters = [w for group in self._waiters.values() for w in group]
+            else:
+                waiters = list(self._waiters.get(request_id, ()))
         for loop, event in waiters:
             if loop.is_closed():
                 continue
@@ -112,9 +116,13 @@ class EventHub:
         with self.db.reading() as session:
             return event_repo.last_event_id(session)
 
+    def _changed(self, after: int) -> tuple[set[str], int]:
+        with self.db.reading() as session:
+            return event_repo.requests_with_events_after(session, after)
+
     async def _poll(self) -> None:
         # On PostgreSQL ids are handed out before commit, so an event can become visible after a
-        # higher id was already seen: a wake-up every second bounds how late such an event arrives.
+        # higher id was already seen: a wake-up of everybody every second bounds how late it arrives.
         loop = asyncio.get_running_loop()
         forced = loop.time()
         while True:
@@ -124,14 +132,17 @@ class EventHub:
             if idle:
                 continue
             try:
-                last = await asyncio.to_thread(self._last_id)
+                changed, last = await asyncio.to_thread(self._changed, self._seen)
             except Exception:  # a database hiccup must not end the poller
                 log.warning("event poller could not read the events table", exc_info=True)
                 continue
-            if last > self._seen or loop.time() - forced > 1.0:
-                self._seen = max(self._seen, last)
+            self._seen = max(self._seen, last)
+            if loop.time() - forced > 1.0:
                 forced = loop.time()
                 self.notify()
+                continue
+            for request_id in changed:
+                self.notify(request_id)
 
     def _read(self, request_id: str, after: int) -> list[dict[str, Any]]:
         with self.db.reading() as session:
@@ -148,7 +159,7 @@ class EventHub:
         wake = asyncio.Event()
         entry = (loop, wake)
         with self._lock:
-            self._waiters.add(entry)
+            self._waiters.setdefault(request_id, set()).add(entry)
         try:
             while True:
                 wake.clear()
@@ -164,4 +175,8 @@ class EventHub:
                     yield None
         finally:
             with self._lock:
-                self._waiters.discard(entry)
+                group = self._waiters.get(request_id)
+                if group is not None:
+                    group.discard(entry)
+                    if not group:
+                        del self._waiters[request_id]

@@ -228,7 +228,7 @@ async def submit(
             if existing is not None:
                 return Submitted(summary(existing), created=False)
         raise
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     await enqueue_request_async(engine, request_id)
     return Submitted(summary(row), created=True)
 
@@ -389,7 +389,7 @@ async def _decide(
             details={},
         )
         result = summary(row)
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     await DBOS.send_async(
         request_id,
         {"op": operation},
@@ -435,7 +435,7 @@ async def cancel(*, engine: Engine, request_id: str, actor: str) -> dict[str, An
             details={},
         )
         result = summary(row)
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     if waiting:
         await DBOS.send_async(request_id, {"op": "cancel"}, topic=CONTROL_TOPIC)
     else:

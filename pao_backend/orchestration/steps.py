@@ -16,6 +16,7 @@ import functools
 import logging
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dbos import DBOS
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from pao_backend.catalog.models import Action
 from pao_backend.errors import PaoError
 from pao_backend.orchestration import events
-from pao_backend.orchestration.action_inputs import render_action
+from pao_backend.orchestration.action_inputs import RenderedAction, render_action
 from pao_backend.orchestration.engine import Engine, current_engine
 from pao_backend.orchestration.guidance import escalation_for, guidance_for_error
 from pao_backend.orchestration.outputs import extract_outputs
@@ -196,7 +197,7 @@ def _begin_request(request_id: str) -> dict[str, Any]:
             set_request_state(session, engine, request, "running")
         rows = repo.components(session, request_id)
         result = {"state": request.state, "components": component_summary(rows)}
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return result
 
 
@@ -245,7 +246,7 @@ def _settle_request(request_id: str) -> str:
                 "Request failed and waits for a person: retry, abort or cancel",
             )
         state = request.state
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return state
 
 
@@ -278,7 +279,7 @@ def _apply_control(request_id: str, operation: str) -> dict[str, Any]:
             _finish_cleanup(session, engine, request)
             _completion(session, engine, request, f"Request {request.state}")
         result = {"state": request.state, "components": component_summary(rows)}
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return result
 
 
@@ -306,7 +307,7 @@ def _begin_component(request_id: str, component_id: str, round: int) -> dict[str
             component.round = round
             set_component_state(session, engine, component, "running")
         state = component.state
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return {"state": state, "actions": types}
 
 
@@ -328,7 +329,7 @@ def _end_component(request_id: str, component_id: str, state: str) -> str:
                 component.completed_seq = request.completion_seq
             set_component_state(session, engine, component, state)
         final = component.state
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return final
 
 
@@ -412,12 +413,49 @@ def _fail_run(
     )
 
 
+@dataclass
+class _PreRendered:
+    type: str | None = None
+    rendered: RenderedAction | None = None
+    secrets: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _render_input(engine: Engine, request_id: str, component_id: str, index: int) -> _PreRendered:
+    """The action's concrete input from the request's values, secrets and outputs so far (read-only)."""
+    with engine.db.reading() as session:
+        request = repo.require_request(session, request_id)
+        component = repo.require_component(session, request_id, component_id)
+        if index >= len(component.actions):
+            return _PreRendered(error=f"component {component_id} has no action {index + 1}")
+        spec = component.actions[index]
+        secrets = load_secrets(session, engine.box, request_id=request_id)
+        scope = {
+            "current": _with_secrets(component.current, secrets),
+            "output": dict(request.outputs),
+            "metadata": (request.system or {}).get("metadata", {}),
+            "system": _system_scope(engine, request.system or {}),
+        }
+    try:
+        rendered = render_action(
+            Action.model_validate(spec),
+            scope,
+            for_display=False,
+            endpoints=engine.settings.resolved_endpoints,
+        )
+    except PaoError as exc:
+        return _PreRendered(type=spec.get("type"), error=exc.message)
+    return _PreRendered(type=spec.get("type"), rendered=rendered, secrets=secrets)
+
+
 def _prepare_action(
     request_id: str, component_id: str, index: int, round: int, *, fused: bool = False, last: bool = False
 ) -> _Prepared:
     """Open an action run. `fused`: this step also starts the component (first action) and ends it when the
     outcome is known here (cancelled, reused last action) — one step per action instead of three."""
     engine = current_engine()
+    # Read and render before taking the write lock: the write transaction stays short.
+    pre = _render_input(engine, request_id, component_id, index)
     with engine.db.transaction() as session:
         request = repo.require_request(session, request_id, for_update=fused)
         component = repo.require_component(session, request_id, component_id)
@@ -477,29 +515,23 @@ def _prepare_action(
         elif run.state != "running":
             return _Prepared(state=run.state)
         action = Action.model_validate(spec)
-        secrets = load_secrets(session, engine.box, request_id=request_id)
-        scope = {
-            "current": _with_secrets(component.current, secrets),
-            "output": dict(request.outputs),
-            "metadata": (request.system or {}).get("metadata", {}),
-            "system": _system_scope(engine, request.system or {}),
-        }
-        try:
-            rendered = render_action(
-                action, scope, for_display=False, endpoints=engine.settings.resolved_endpoints
-            )
-        except PaoError as exc:
+        if pre.error is not None or pre.rendered is None or pre.type != spec.get("type"):
             session.flush()
             _fail_run(
                 session,
                 engine,
                 run,
                 component,
-                {"message": exc.message, "failureClass": "configuration", "details": {}},
+                {
+                    "message": pre.error or "the action changed while it was prepared; retry",
+                    "failureClass": "configuration",
+                    "details": {},
+                },
             )
             if fused:
                 _close_component(session, engine, request, component, "failed")
             return _Prepared(state="failed")
+        rendered, secrets = pre.rendered, pre.secrets
         run.input_display = rendered.display
         events.append(
             session,
@@ -537,7 +569,7 @@ def _prepare_action(
                 "declaredOutputs": dict(action.outputs),
             },
         )
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return prepared
 
 
@@ -639,7 +671,7 @@ def _finish_action(
             state = "completed"
         if fused and (last or state != "completed"):
             _close_component(session, engine, request, component, state)
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return state
 
 

@@ -27,8 +27,8 @@ def add_event(
         action_index=action_index,
         created_at=utcnow(),
     )
+    # No flush: the unit of work inserts a transaction's events together at commit.
     session.add(row)
-    session.flush()
     return row
 
 
@@ -45,3 +45,13 @@ def events_after(session: Session, *, request_id: str, after: int = 0, limit: in
 
 def last_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(EventRow.id))) or 0)
+
+
+def requests_with_events_after(session: Session, after: int) -> tuple[set[str], int]:
+    """Ids of requests that have events after `after`, and the highest event id."""
+    rows = session.execute(
+        select(EventRow.request_id, func.max(EventRow.id))
+        .where(EventRow.id > after)
+        .group_by(EventRow.request_id)
+    ).all()
+    return {str(r[0]) for r in rows}, max((int(r[1]) for r in rows), default=after)
