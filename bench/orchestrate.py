@@ -100,49 +100,25 @@ def pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-PROVISIONER_APP = """
-from fastapi import FastAPI
-from pao_backend.demo.provisioner import DemoProvisioner, demo_router
-app = FastAPI()
-app.include_router(demo_router(DemoProvisioner(delay=0.0, base_url="")))
-"""
-
-
 @contextmanager
 def provisioner() -> Iterator[str]:
-    """The demo provisioner answering at once, in its own process (its CPU is not PAO's)."""
+    """The loopback provisioner, in its own process (its CPU is not PAO's)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "bench_provisioner.py").write_text(PROVISIONER_APP)
-        env = {**os.environ, "PYTHONPATH": f"{tmp}:{ROOT}"}
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench_provisioner:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/demo/provisioner"
-            for _ in range(200):
-                try:
-                    httpx.get(url, timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "loopback_provisioner.py"), str(port)])
+    try:
+        url = f"http://127.0.0.1:{port}/demo/provisioner"
+        for _ in range(200):
+            try:
+                httpx.post(f"{url}/ping", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @contextmanager

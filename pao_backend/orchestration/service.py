@@ -7,6 +7,8 @@ everything in one transaction and hands the request to the engine (workflow id =
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,7 +100,42 @@ async def submit(
     secrets: Mapping[str, Any] | None = None,
     idempotency_key: str | None = None,
 ) -> Submitted:
-    """Validate, store and start a request; a repeated Idempotency-Key returns the first request."""
+    """Validate, store and start a request; a repeated Idempotency-Key returns the first request.
+
+    The blocking part runs in a thread so that the server's event loop (and the live event streams on
+    it) keeps moving while the request is validated, planned and stored."""
+    submitted = await asyncio.to_thread(
+        functools.partial(
+            _store,
+            engine=engine,
+            catalog=catalog,
+            user=user,
+            catalog_id=catalog_id,
+            values=values,
+            version=version,
+            secrets=secrets,
+            idempotency_key=idempotency_key,
+        )
+    )
+    if submitted.created:
+        request_id = str(submitted.request["id"])
+        engine.hub.notify(request_id)
+        await enqueue_request_async(engine, request_id)
+    return submitted
+
+
+def _store(
+    *,
+    engine: Engine,
+    catalog: Catalog,
+    user: Identity,
+    catalog_id: str,
+    values: Mapping[str, Any],
+    version: str | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    """Validate and store a request (blocking: database and CPU work)."""
     if idempotency_key:
         with engine.db.reading() as session:
             existing = repo.find_by_idempotency_key(session, requester=user.ref, key=idempotency_key)
@@ -228,8 +265,6 @@ async def submit(
             if existing is not None:
                 return Submitted(summary(existing), created=False)
         raise
-    engine.hub.notify(request_id)
-    await enqueue_request_async(engine, request_id)
     return Submitted(summary(row), created=True)
 
 
