@@ -27,7 +27,7 @@ $(NODE_STAMP): $(NODE_DIR)/package-lock.json
 node-setup: $(NODE_STAMP)
 
 run: setup ## serve PAO with the sample catalog, embedded SQLite and the demo provisioner
-	PAO_DEMO_PROVISIONER=true $(BIN)/pao serve
+	PAO_DEMO_PROVISIONER=true PAO_WATCH_CATALOG=true $(BIN)/pao serve
 
 test: setup node-setup ## set up and run every test (unit, integration on SQLite and PostgreSQL, e2e)
 	@if command -v npm >/dev/null; then cd $(NODE_DIR) && npm run --silent typecheck && npm test --silent; fi
