@@ -424,7 +424,7 @@ class _PreRendered:
 def _render_input(engine: Engine, request_id: str, component_id: str, index: int) -> _PreRendered:
     """The action's concrete input from the request's values, secrets and outputs so far (read-only)."""
     with engine.db.reading() as session:
-        request = repo.require_request(session, request_id)
+        request = repo.require_request(session, request_id, with_system=True)
         component = repo.require_component(session, request_id, component_id)
         if index >= len(component.actions):
             return _PreRendered(error=f"component {component_id} has no action {index + 1}")

@@ -11,6 +11,7 @@ Repositories never commit: the service function opens `Database.transaction()` a
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,6 +103,7 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self.is_sqlite = is_sqlite_url(url)
+        self._write_lock = threading.RLock()
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(self.engine.execution_options(pao_read_only=True), expire_on_commit=False)
 
@@ -112,6 +114,12 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
+        if self.is_sqlite:
+            # Writers of this process queue here instead of in SQLite's busy handler, which sleeps up
+            # to 100 ms between tries and turns a short wait into a long one.
+            with self._write_lock, self._writer() as session, session.begin():
+                yield session
+            return
         with self._writer() as session, session.begin():
             yield session
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from pao_backend.errors import NotFoundError
 from pao_backend.persistence.tables import (
@@ -24,15 +24,21 @@ from pao_backend.persistence.tables import (
 )
 
 
-def get_request(session: Session, request_id: str, *, for_update: bool = False) -> RequestRow | None:
+def get_request(
+    session: Session, request_id: str, *, for_update: bool = False, with_system: bool = False
+) -> RequestRow | None:
     query = select(RequestRow).where(RequestRow.id == request_id)
+    if with_system:  # `.system` (large, deferred) in the same query
+        query = query.options(undefer(RequestRow.system))
     if for_update:
         query = query.with_for_update()
     return session.scalar(query)
 
 
-def require_request(session: Session, request_id: str, *, for_update: bool = False) -> RequestRow:
-    row = get_request(session, request_id, for_update=for_update)
+def require_request(
+    session: Session, request_id: str, *, for_update: bool = False, with_system: bool = False
+) -> RequestRow:
+    row = get_request(session, request_id, for_update=for_update, with_system=with_system)
     if row is None:
         raise NotFoundError(f"request {request_id} does not exist: check the id (GET /api/pao/v1/requests)")
     return row
