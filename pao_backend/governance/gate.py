@@ -4,10 +4,11 @@
   the date it can be made (409). Everything else is stored and handed to the engine.
 * In the request workflow, before anything runs and again when a person retries a failed request,
   `hold()` asks the calendar again (checked at run time: a window may have opened or begun
-  meanwhile). While a hard window covers the request or a soft window waits for its approval, the request is `scheduled` and the workflow waits durably
-  (DBOS recv with a timeout: it survives restarts and resumes with the time that is left). A person's
-  approval or cancel wakes it at once. A request that was accepted is never refused later: a refuse
-  window that begins while it waits holds it like a schedule window.
+  meanwhile). While a hard window covers the request or a soft window waits for its approval,
+  the request is `scheduled` and the workflow waits durably (DBOS recv with a timeout: it
+  survives restarts and resumes with the time that is left). A person's approval or cancel
+  wakes it at once. A request that was accepted is never refused later: a refuse window that
+  begins while it waits holds it like a schedule window.
 * The clock is `gate.clock` (UTC-aware); tests replace it with `use_clock`.
 """
 
