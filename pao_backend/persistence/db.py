@@ -134,6 +134,10 @@ class Database:
         """Serialize transactions that take the same named lock (PostgreSQL; SQLite writers are serial)."""
         if self.is_sqlite:
             return
+        held: set[str] = session.info.setdefault("pao_locks", set())
+        if name in held:  # held until this transaction ends
+            return
+        held.add(name)
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
