@@ -44,10 +44,10 @@ def append(
     body: dict[str, Any],
     component_id: str | None = None,
     action_index: int | None = None,
-) -> EventRow:
+) -> None:
     """Add an event in the caller's transaction (per-request lock keeps ids in commit order)."""
     db.lock(session, f"events:{request_id}")
-    return event_repo.add_event(
+    event_repo.add_event(
         session,
         request_id=request_id,
         type=type,

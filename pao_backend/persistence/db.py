@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, insert, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pao_backend.settings import Settings
@@ -143,3 +143,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_at_commit(session: Session, table: Any, row: dict[str, Any]) -> None:
+    """Insert `row` into `table` when the transaction commits, together with the transaction's other
+    rows for that table (one executemany instead of one INSERT per row; append-only rows need no id)."""
+    pending: dict[Any, list[dict[str, Any]]] | None = session.info.get("pao_inserts")
+    if pending is None:
+        pending = session.info["pao_inserts"] = {}
+        event.listen(session, "before_commit", _insert_pending, once=True)
+    pending.setdefault(table, []).append(row)
+
+
+def _insert_pending(session: Session) -> None:
+    pending: dict[Any, list[dict[str, Any]]] = session.info.pop("pao_inserts", {})
+    for table, rows in pending.items():
+        session.execute(insert(table), rows)

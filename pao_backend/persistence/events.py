@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pao_backend.persistence.db import insert_at_commit
 from pao_backend.persistence.tables import EventRow, utcnow
 
 
@@ -18,18 +19,20 @@ def add_event(
     body: dict[str, Any],
     component_id: str | None = None,
     action_index: int | None = None,
-) -> EventRow:
-    row = EventRow(
-        request_id=request_id,
-        type=type,
-        body=body,
-        component_id=component_id,
-        action_index=action_index,
-        created_at=utcnow(),
+) -> None:
+    """Add an event; it is written when the transaction commits, with the transaction's other events."""
+    insert_at_commit(
+        session,
+        EventRow.__table__,
+        {
+            "request_id": request_id,
+            "type": type,
+            "body": body,
+            "component_id": component_id,
+            "action_index": action_index,
+            "created_at": utcnow(),
+        },
     )
-    # No flush: the unit of work inserts a transaction's events together at commit.
-    session.add(row)
-    return row
 
 
 def events_after(session: Session, *, request_id: str, after: int = 0, limit: int = 1000) -> list[EventRow]:

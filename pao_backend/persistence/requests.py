@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from pao_backend.errors import NotFoundError
+from pao_backend.persistence.db import insert_at_commit
 from pao_backend.persistence.tables import (
     ActionRunRow,
     AuditRow,
@@ -153,15 +154,17 @@ def record_state_change(
     to_state: str,
     reason: str,
 ) -> None:
-    session.add(
-        StateChangeRow(
-            request_id=request_id,
-            component_id=component_id,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            at=utcnow(),
-        )
+    insert_at_commit(
+        session,
+        StateChangeRow.__table__,
+        {
+            "request_id": request_id,
+            "component_id": component_id,
+            "from_state": from_state,
+            "to_state": to_state,
+            "reason": reason,
+            "at": utcnow(),
+        },
     )
 
 
