@@ -182,8 +182,10 @@ class EventProbe:
         self.latencies: list[float] = []
         self.tasks: list[asyncio.Task[None]] = []
 
-    def watch(self, request_id: str) -> None:
-        self.tasks.append(asyncio.create_task(self._watch(request_id)))
+    def watch(self, request_id: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._watch(request_id))
+        self.tasks.append(task)
+        return task
 
     async def _watch(self, request_id: str) -> None:
         async for event in self.engine.hub.subscribe(request_id, idle_seconds=120):
@@ -234,8 +236,7 @@ async def run_backend(backend: str, requests: int, latency_requests: int) -> dic
             for n in range(latency_requests):
                 started = time.perf_counter()
                 request_id = await pao_request(engine, catalog, n)
-                probe.watch(request_id)
-                await wait_all(engine, [request_id], poll=0.002)
+                await probe.watch(request_id)  # returns at the completion event, as an SSE client sees it
                 pao_lat.append((time.perf_counter() - started) / 3)
             bare_lat: list[float] = []
             for n in range(latency_requests):

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +86,9 @@ class EventHub:
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self._seen = 0
         self._poller: asyncio.Task[None] | None = None
+        # Subscribers' reads get threads of their own: the loop's default pool is small (cores + 4)
+        # and shared with everything else that blocks.
+        self._readers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pao-events")
 
     def notify(self, request_id: str | None = None) -> None:
         """Wake the subscribers of `request_id` (None: everybody). Callable from any thread."""
@@ -111,6 +115,8 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+        self._readers.shutdown(wait=False, cancel_futures=True)
+        self._readers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pao-events")
 
     def _last_id(self) -> int:
         with self.db.reading() as session:
@@ -132,7 +138,7 @@ class EventHub:
             if idle:
                 continue
             try:
-                changed, last = await asyncio.to_thread(self._changed, self._seen)
+                changed, last = await loop.run_in_executor(self._readers, self._changed, self._seen)
             except Exception:  # a database hiccup must not end the poller
                 log.warning("event poller could not read the events table", exc_info=True)
                 continue
@@ -163,7 +169,7 @@ class EventHub:
         try:
             while True:
                 wake.clear()
-                events = await asyncio.to_thread(self._read, request_id, after)
+                events = await loop.run_in_executor(self._readers, self._read, request_id, after)
                 for event in events:
                     after = event["id"]
                     yield event
