@@ -426,16 +426,22 @@ def _render_input(engine: Engine, request_id: str, component_id: str, index: int
     with engine.db.reading() as session:
         request = repo.require_request(session, request_id, with_system=True)
         component = repo.require_component(session, request_id, component_id)
-        if index >= len(component.actions):
-            return _PreRendered(error=f"component {component_id} has no action {index + 1}")
-        spec = component.actions[index]
-        secrets = load_secrets(session, engine.box, request_id=request_id)
-        scope = {
-            "current": _with_secrets(component.current, secrets),
-            "output": dict(request.outputs),
-            "metadata": (request.system or {}).get("metadata", {}),
-            "system": _system_scope(engine, request.system or {}),
-        }
+        return _render_with(engine, session, request, component, index)
+
+
+def _render_with(
+    engine: Engine, session: Session, request: RequestRow, component: ComponentRow, index: int
+) -> _PreRendered:
+    if index >= len(component.actions):
+        return _PreRendered(error=f"component {component.component_id} has no action {index + 1}")
+    spec = component.actions[index]
+    secrets = load_secrets(session, engine.box, request_id=request.id)
+    scope = {
+        "current": _with_secrets(component.current, secrets),
+        "output": dict(request.outputs),
+        "metadata": (request.system or {}).get("metadata", {}),
+        "system": _system_scope(engine, request.system or {}),
+    }
     try:
         rendered = render_action(
             Action.model_validate(spec),
@@ -454,10 +460,11 @@ def _prepare_action(
     """Open an action run. `fused`: this step also starts the component (first action) and ends it when the
     outcome is known here (cancelled, reused last action) — one step per action instead of three."""
     engine = current_engine()
-    # Read and render before taking the write lock: the write transaction stays short.
-    pre = _render_input(engine, request_id, component_id, index)
+    # SQLite: read and render before taking the (process-wide) write lock, so it is held briefly.
+    # PostgreSQL locks rows, not the database: render inside the one transaction.
+    pre = _render_input(engine, request_id, component_id, index) if engine.db.is_sqlite else None
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id, for_update=fused)
+        request = repo.require_request(session, request_id, for_update=fused, with_system=pre is None)
         component = repo.require_component(session, request_id, component_id)
         if fused and request.cancel_requested_at is not None:
             _close_component(session, engine, request, component, "cancelled")
@@ -465,9 +472,8 @@ def _prepare_action(
         if fused:
             _start_component(session, engine, component, round)
         spec = component.actions[index]
-        done = repo.completed_action_run(
-            session, request_id=request_id, component_id=component_id, index=index
-        )
+        runs = repo.action_runs_of(session, request_id=request_id, component_id=component_id, index=index)
+        done = next((r for r in runs if r.state == "completed"), None)
         if done is not None and done.type != spec.get("type"):  # escalation (J): another action list
             done = None
         if done is not None:
@@ -497,9 +503,7 @@ def _prepare_action(
         # A ticket keeps its key across a person's retries (the action finds its ticket instead of
         # filing a second one); other actions get a new key per retry round.
         key = attempt_key(request_id, component_id, index, 0 if spec.get("type") == "jira-ticket" else round)
-        run = repo.action_run(
-            session, request_id=request_id, component_id=component_id, index=index, attempt=round
-        )
+        run = next((r for r in runs if r.attempt == round), None)
         if run is None:
             run = ActionRunRow(
                 request_id=request_id,
@@ -515,6 +519,8 @@ def _prepare_action(
         elif run.state != "running":
             return _Prepared(state=run.state)
         action = Action.model_validate(spec)
+        if pre is None:
+            pre = _render_with(engine, session, request, component, index)
         if pre.error is not None or pre.rendered is None or pre.type != spec.get("type"):
             session.flush()
             _fail_run(

@@ -131,6 +131,19 @@ def action_run(
     )
 
 
+def action_runs_of(session: Session, *, request_id: str, component_id: str, index: int) -> list[ActionRunRow]:
+    """Every attempt of one action of a component."""
+    return list(
+        session.scalars(
+            select(ActionRunRow).where(
+                ActionRunRow.request_id == request_id,
+                ActionRunRow.component_id == component_id,
+                ActionRunRow.index == index,
+            )
+        )
+    )
+
+
 def completed_action_run(
     session: Session, *, request_id: str, component_id: str, index: int
 ) -> ActionRunRow | None:
