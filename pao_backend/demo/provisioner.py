@@ -4,7 +4,7 @@ box (`make run` sets PAO_DEMO_PROVISIONER=true). It provisions nothing; every an
 Mounted at /demo/provisioner; the sample catalog reaches it as the `provisioner` endpoint
 (settings.resolved_endpoints). Slow enough to watch (PAO_DEMO_PROVISIONER_DELAY seconds, or the
 `X-Demo-Delay` header), and it fails on request: a `name` containing "fail" answers 500 every time,
-"flaky" answers 500 on the first try of each Idempotency-Key and then succeeds. Repeating an
+"flaky" answers 500 on the first try for that name and then succeeds. Repeating an
 Idempotency-Key returns the first answer without creating anything twice.
 """
 
@@ -63,7 +63,11 @@ class DemoProvisioner:
                 {"error": f"demo failure: names containing 'fail' always fail ({name})", "demo": True},
                 status_code=500,
             )
-        if "flaky" in name and self.tries[token] == 1:
+        # "flaky" fails the first try of each name (not of each key), so a person's Retry — which sends a
+        # new Idempotency-Key — shows the recovery.
+        flaky_key = f"flaky:{kind}:{name}"
+        self.tries[flaky_key] = self.tries.get(flaky_key, 0) + 1
+        if "flaky" in name and self.tries[flaky_key] == 1:
             return JSONResponse(
                 {"error": "demo failure: 'flaky' fails on the first try, then works", "demo": True},
                 status_code=500,

@@ -20,7 +20,13 @@ from dbos import DBOS
 from pao_backend.auth import Identity
 from pao_backend.catalog.models import CatalogBundle, CatalogItem
 from pao_backend.catalog.store import Catalog
-from pao_backend.catalog.values import join_secrets, normalize_values, require_valid_values, split_secrets
+from pao_backend.catalog.values import (
+    apply_defaults,
+    join_secrets,
+    normalize_values,
+    require_valid_values,
+    split_secrets,
+)
 from pao_backend.errors import ConflictError, NotFoundError
 from pao_backend.governance import gate as calendar_gate
 from pao_backend.orchestration import events, steps
@@ -163,6 +169,8 @@ def _store(
         default_environment=engine.settings.platform.get("environment", ""),
     )
     given_secrets = _flatten_secrets(secrets)
+    # Omitted fields take their defaults (as a Backstage form fills them in); the request records them.
+    values = apply_defaults(form, values)
     require_valid_values(form, values, secrets=given_secrets, offering_id=catalog_id)
     joined = normalize_values(form, join_secrets(form, values, given_secrets))
     clean_values, request_secrets = split_secrets(form, joined)

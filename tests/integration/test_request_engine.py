@@ -336,3 +336,10 @@ def test_list_filters_by_state_item_and_mine(pao: Pao) -> None:
     paged = pao.client.get(API, params={"limit": 1, "offset": 1}).json()
     assert len(paged["items"]) == 1
     assert pao.client.get(f"{API}/does-not-exist").status_code == 404
+
+
+def test_omitted_fields_take_their_defaults_and_are_recorded(pao: Pao) -> None:
+    submitted = pao.submit("bundle-webapp-standard", {"name": "defaults-app"})
+    detail = pao.wait(submitted["id"], "completed")
+    assert detail["values"]["app"]["image"] == "ghcr.io/example/hello:1.0.0"
+    assert detail["values"]["basic"]["storageSize"] == 20
