@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
+from pao_backend.api.limits import BodySizeLimit
 from pao_backend.api.routes import actions as actions_routes
 from pao_backend.api.routes import catalog as catalog_routes
 from pao_backend.api.routes import governance as governance_routes
+from pao_backend.api.routes import health as health_routes
 from pao_backend.api.routes import presets as presets_routes
 from pao_backend.api.routes import requests as requests_routes
 from pao_backend.api.routes import tickets as tickets_routes
@@ -77,14 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings, tickets=ticket_system(settings, db=app.state.db, catalog=lambda: app.state.catalog.current)
     )
     install_error_handlers(app)
+    app.include_router(health_routes.router)
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
     app.include_router(catalog_router)
     app.include_router(scaffolder_router)
     app.include_router(catalog_routes.catalog_router)
     app.include_router(catalog_routes.plan_router)
-
-    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     app.include_router(requests_routes.router)
     app.include_router(actions_routes.actions_router(app.state.actions, settings))
