@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     event_poll_seconds: float = 0.05
     # Seconds the demo provisioner takes to answer (slow enough to watch).
     demo_provisioner_delay: float = 1.5
+    # The largest request body PAO reads (bytes); larger ones get 413 (file fields' limits are far below).
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
     @property
     def resolved_database_url(self) -> str:

@@ -38,6 +38,7 @@ _NAMES = {
     404: "NotFoundError",
     405: "MethodNotAllowedError",
     409: "ConflictError",
+    413: "PayloadTooLargeError",
     422: "InputError",
     503: "ServiceUnavailableError",
 }
