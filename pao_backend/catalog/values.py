@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -234,9 +235,13 @@ def _parse_date(value: str) -> date | None:
 
 
 def _beyond_schema(field: FormField, path: str, value: Any) -> list[FieldError]:
-    """Checks draft-07 cannot express: date bounds, file data-url and size, password pattern."""
+    """Checks draft-07 cannot express: finite numbers, date bounds, file data-url and size, password
+    pattern."""
     validation = field.validation
     errors: list[FieldError] = []
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN/Infinity, yet Python's parser reads them; they pass every min/max comparison.
+        errors.append(FieldError(path=path, message="must be a finite number", code="finite"))
     if field.type == "date" and isinstance(value, str) and validation:
         day = _parse_date(value)
         low = _parse_date(str(validation.min)) if validation.min is not None else None

@@ -125,3 +125,10 @@ def test_secret_values_never_appear_in_error_messages():
 def test_apply_defaults_fills_absent_fields_only():
     assert apply_defaults(_form(), {"basic": {"tier": "gold"}})["basic"]["tier"] == "gold"
     assert apply_defaults(_form(), {})["basic"]["tier"] == "silver"
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_refused_by_name(number):
+    # (Q) Python's JSON parser reads NaN/Infinity; NaN passed min/max and failed later as a render error.
+    values = {"name": "orders-db", "basic": {"storageSize": number, "adminPassword": "hunter22"}}
+    assert ("basic.storageSize", "must be a finite number") in _paths(validate_values(_form(), values))
