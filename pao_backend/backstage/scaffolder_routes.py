@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from pao_backend.api.deps import CatalogDep, CurrentUserDep, SettingsDep, get_current_user
+from pao_backend.api.errors import error_body
 from pao_backend.api.routes.requests import EngineDep
 from pao_backend.backstage.catalog_routes import EntityIndexDep, json_response
 from pao_backend.backstage.dry_run import dry_run_result, preview_plan, preview_system
@@ -107,7 +108,7 @@ def _offering_id(template: dict[str, Any]) -> str:
     },
 )
 def dry_run(
-    body: DryRunRequest, catalog: CatalogDep, settings: SettingsDep, user: CurrentUserDep
+    request: Request, body: DryRunRequest, catalog: CatalogDep, settings: SettingsDep, user: CurrentUserDep
 ) -> Response:
     offering_id = _offering_id(body.template)
     offering = catalog.get_offering(offering_id)
@@ -122,7 +123,7 @@ def dry_run(
         joined = join_secrets(offering.form, body.values, body.secrets)
         errors = [_as_npm_error(e.path, e.message, e.code) for e in validate_values(offering.form, joined)]
     if errors:
-        return json_response({"errors": errors}, status_code=400)
+        return _invalid_values(request, offering_id, errors)
     preview = preview_plan(
         catalog,
         offering_id,
@@ -132,6 +133,19 @@ def dry_run(
         endpoints=settings.resolved_endpoints,
     )
     return json_response(dry_run_result(preview))
+
+
+def _invalid_values(request: Request, offering_id: str, errors: list[dict[str, Any]]) -> Response:
+    """400 `{errors}` as Backstage's scaffolder answers, plus Backstage's error body (`error.message` names
+    the fields) so that a client reading it with `ResponseError.fromResponse` shows what to fix. (Q)"""
+    fields = [str(e.get("property", "")).removeprefix("instance").lstrip(".") or "values" for e in errors]
+    named = "; ".join(
+        f"{field} {e.get('message', '')}" for field, e in zip(fields, errors[:10], strict=False)
+    )
+    message = f"values for {offering_id!r} are invalid: {named}. Fix the fields named and send them again."
+    return json_response(
+        {**error_body(request, 400, "InputError", message), "errors": errors}, status_code=400
+    )
 
 
 def _as_npm_error(path: str, message: str, code: str) -> dict[str, Any]:
@@ -203,6 +217,7 @@ def _without_token(secrets: dict[str, str] | None) -> dict[str, str]:
     responses={400: {"description": "`{errors: [ValidationError]}` or a Backstage error body"}},
 )
 async def create_task(
+    request: Request,
     body: TaskCreate,
     index: EntityIndexDep,
     catalog: CatalogDep,
@@ -218,7 +233,7 @@ async def create_task(
         joined = join_secrets(offering.form, body.values, secrets)
         errors = [_as_npm_error(e.path, e.message, e.code) for e in validate_values(offering.form, joined)]
     if errors:
-        return json_response({"errors": errors}, status_code=400)
+        return _invalid_values(request, offering_id, errors)
     submitted = await service.submit(
         engine=engine, catalog=catalog, user=user, catalog_id=offering_id, values=body.values, secrets=secrets
     )

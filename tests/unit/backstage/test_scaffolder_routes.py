@@ -91,6 +91,22 @@ def test_dry_run_rejects_invalid_values_with_npm_jsonschema_errors(client):
     }
 
 
+def test_invalid_values_also_carry_backstages_error_body_naming_the_fields(client):
+    # (Q) `{errors}` alone made ResponseError.fromResponse show "Request failed with 400 Bad Request".
+    template = _template(client, "database-postgresql-standard")
+    response = client.post(
+        "/api/scaffolder/v2/dry-run",
+        json={"template": template, "values": {"name": "orders-db", "basic": {"storageSize": 5000}}},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"]["name"] == "InputError"
+    assert "basic.storageSize must be less than or equal to 2000" in body["error"]["message"]
+    assert body["request"] == {"method": "POST", "url": "/api/scaffolder/v2/dry-run"}
+    assert body["response"] == {"statusCode": 400}
+    assert [e["property"] for e in body["errors"]] == ["instance.basic.storageSize"]
+
+
 def test_dry_run_of_something_that_is_not_a_template_is_400(client):
     response = client.post(
         "/api/scaffolder/v2/dry-run", json={"template": {"kind": "Component"}, "values": {}}
