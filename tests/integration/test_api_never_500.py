@@ -326,3 +326,17 @@ def test_a_five_megabyte_body_is_refused_with_413(api: Api, framing: str) -> Non
     assert "PAO_MAX_REQUEST_BYTES" in refused.json()["error"]["message"]
     assert _total(api) == before
     assert requests.get(f"{api.base_url}/healthz", timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("secrets", [{"secret.value": 12345678}, {"secret": {"value": {"a": 1}}}])
+def test_a_secret_that_is_not_text_is_refused_by_name(api: Api, secrets: dict[str, Any]) -> None:
+    # (Q) Used to be accepted and stored as Python's str() of the value (api/routes/requests.py).
+    before = _total(api)
+    body: dict[str, Any] = {"catalogId": "security-secret-standard", "values": {"name": "typed-secret"}}
+    body["secrets"] = secrets
+    refused = requests.post(f"{api.base_url}{REQUESTS}", json=body, timeout=30)
+    assert refused.status_code == 422, refused.text
+    assert error_shape_problem(refused) is None
+    assert "secret 'secret.value' must be text" in refused.json()["error"]["message"]
+    assert "12345678" not in refused.text
+    assert _total(api) == before

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -38,8 +38,22 @@ class RequestCreate(BaseModel):
         default_factory=dict, description="Form values: {name, <group>: {<field>: v}}"
     )
     secrets: dict[str, Any] | None = Field(
-        None, description='Password values: {"<group>.<field>": v}; never stored in clear or shown'
+        None,
+        description='Password values: {"<group>.<field>": text} or {"<group>": {"<field>": text}}; never '
+        "stored in clear or shown",
     )
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets_are_text(cls, secrets: dict[str, Any] | None) -> dict[str, Any] | None:
+        # (Q) A number or object here used to be stored as its Python str() and accepted.
+        for key, value in (secrets or {}).items():
+            inner = value.items() if isinstance(value, dict) else [(None, value)]
+            for field, secret in inner:
+                if secret is not None and not isinstance(secret, str):
+                    name = f"{key}.{field}" if field is not None else key
+                    raise ValueError(f"secret {name!r} must be text (a JSON string)")
+        return secrets
 
 
 @router.post("", status_code=201, summary="Submit a request (repeat with the same Idempotency-Key: 200)")
