@@ -10,6 +10,7 @@ to fix. Generation is derandomized, so CI sees the same requests on every run.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -35,7 +36,8 @@ from tests.support.provisioner import ProvisionerServer
 API_PATHS = r"^/api/(pao/v1|catalog|scaffolder)/"
 # Examples per operation and generation mode: enough for wrong types, missing parts and odd strings on
 # every parameter; small enough that ~60 operations x 2 modes stay well under two minutes on 2 cores.
-EXAMPLES = 12
+# PAO_FUZZ_EXAMPLES=200 digs deeper locally (minutes).
+EXAMPLES = int(os.environ.get("PAO_FUZZ_EXAMPLES", "12"))
 # An event stream of a request that exists would never end; a generated id never matches one, so
 # these answer at once. The timeout only turns a hang into a reported failure.
 TIMEOUT = 10.0
@@ -74,6 +76,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         demo_provisioner_delay=0.0,
         # The demo provisioner's routes are served by PAO too; automatic offerings call this one on loopback.
         endpoints={"provisioner": provisioner.url},
+        # The caller may act on every team's inbox, so generated resolves reach a real ticket.
+        admins=["user:default/dev"],
     )
     try:
         with serve(create_app(settings), lifespan="on") as base_url:
@@ -107,12 +111,19 @@ def existing(base_url: str) -> dict[str, str]:
     template = requests.get(
         f"{base_url}/api/catalog/entities", params={"filter": "kind=template", "limit": "1"}, timeout=30
     ).json()[0]
+    manual: dict[str, Any] = {"catalogId": "messaging-kafka-topic", "values": {"name": "fuzz-topic"}}
+    assert requests.post(f"{api}/requests", json=manual, timeout=30).status_code == 201
+    deadline = time.monotonic() + 30
+    while not (tickets := requests.get(f"{api}/inbox", timeout=30).json()["items"]):
+        assert time.monotonic() < deadline, "the manual request opened no inbox ticket"
+        time.sleep(0.05)
     team = requests.get(f"{api}/teams", timeout=30).json()
     teams = team["items"] if isinstance(team, dict) else team
     return {
         "request_id": request_id,
         "task_id": request_id,
         "preset_id": preset.json()["id"],
+        "ticket_id": tickets[0]["key"],
         "offering_id": OFFERING,
         "catalogId": OFFERING,
         "offeringId": OFFERING,
