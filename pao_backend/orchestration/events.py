@@ -35,6 +35,9 @@ LOG = "log"  # a log line of an action: {componentId, index, level, message}
 REJECTED = "rejected"  # a state change was refused: {from, to, reason, message}
 COMPLETION = "completion"  # the request reached completed/failed/aborted/cancelled: {state, message, ...}
 
+# Events a subscriber reads at once; a full batch is followed by another read at once.
+READ_LIMIT = 1000
+
 
 def append(
     session: Session,
@@ -153,7 +156,10 @@ class EventHub:
     def _read(self, request_id: str, after: int) -> list[dict[str, Any]]:
         with self.db.reading() as session:
             return [
-                event_dict(r) for r in event_repo.events_after(session, request_id=request_id, after=after)
+                event_dict(r)
+                for r in event_repo.events_after(
+                    session, request_id=request_id, after=after, limit=READ_LIMIT
+                )
             ]
 
     async def subscribe(
@@ -173,7 +179,9 @@ class EventHub:
                 for event in events:
                     after = event["id"]
                     yield event
-                if events:
+                # A short read saw everything committed before `wake` was cleared; whatever commits
+                # later sets `wake` again, so there is no need to read once more to find nothing.
+                if len(events) >= READ_LIMIT:
                     continue
                 try:
                     await asyncio.wait_for(wake.wait(), timeout=idle_seconds)
