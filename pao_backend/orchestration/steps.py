@@ -17,6 +17,7 @@ import logging
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dbos import DBOS
@@ -366,7 +367,7 @@ def _system_scope(engine: Engine, stored: Mapping[str, Any]) -> dict[str, Any]:
     return system
 
 
-class _Prepared:
+class Prepared:
     """What the prepare transaction hands to the run: never stored, may hold secrets."""
 
     def __init__(self, **kw: Any) -> None:
@@ -379,9 +380,57 @@ class _Prepared:
         self.metadata: dict[str, Any] = kw.get("metadata", {})
 
 
-def _fail_run(
+def action_event(
+    session: Session, engine: Engine, run: ActionRunRow, state: str, message: str, **extra: Any
+) -> None:
+    """The `action` event of `run` reaching `state` (extra keys such as outputs/ticket go into the body)."""
+    events.append(
+        session,
+        engine.db,
+        request_id=run.request_id,
+        component_id=run.component_id,
+        action_index=run.index,
+        type=events.ACTION,
+        body={
+            "componentId": run.component_id,
+            "index": run.index,
+            "type": run.type,
+            "state": state,
+            "attempt": run.attempt,
+            **extra,
+            "message": message,
+        },
+    )
+
+
+def action_label(run: ActionRunRow) -> str:
+    """How messages name an action: `<component> action <n> (<type>)`."""
+    return f"{run.component_id} action {run.index + 1} ({run.type})"
+
+
+def log_events(session: Session, engine: Engine, run: ActionRunRow, result: ActionResult) -> None:
+    """The action's log lines as `log` events."""
+    for line in result.logs:
+        events.append(
+            session,
+            engine.db,
+            request_id=run.request_id,
+            component_id=run.component_id,
+            action_index=run.index,
+            type=events.LOG,
+            body={
+                "componentId": run.component_id,
+                "index": run.index,
+                "level": line.level,
+                "message": line.message,
+            },
+        )
+
+
+def fail_run(
     session: Session, engine: Engine, run: ActionRunRow, component: ComponentRow, error: dict[str, Any]
 ) -> None:
+    """The run failed: record the error on it and its component, and announce it."""
     run.state = "failed"
     run.error = str(error.get("message", ""))
     run.failure_class = str(error.get("failureClass", "configuration"))
@@ -394,23 +443,51 @@ def _fail_run(
         "retryable": bool(error.get("retryable", False)),
         "details": error.get("details") or {},
     }
-    events.append(
+    action_event(
         session,
-        engine.db,
-        request_id=run.request_id,
-        component_id=run.component_id,
-        action_index=run.index,
-        type=events.ACTION,
-        body={
-            "componentId": run.component_id,
-            "index": run.index,
-            "type": run.type,
-            "state": "failed",
-            "attempt": run.attempt,
-            "failureClass": run.failure_class,
-            "message": f"{run.component_id} action {run.index + 1} ({run.type}) failed: {run.error}",
-        },
+        engine,
+        run,
+        "failed",
+        f"{action_label(run)} failed: {run.error}",
+        failureClass=run.failure_class,
     )
+
+
+def cancel_run(run: ActionRunRow, message: str) -> None:
+    """The run ended because its request was cancelled (the caller announces it if it wants)."""
+    run.state, run.finished_at, run.failure_class = "cancelled", utcnow(), "cancelled"
+    run.error = message
+
+
+def fail_or_cancel_run(
+    session: Session, engine: Engine, run: ActionRunRow, component: ComponentRow, error: dict[str, Any]
+) -> str:
+    """An action that ended with `error`: cancelled (the request was cancelled) or failed; returns which."""
+    if error.get("failureClass") == "cancelled":
+        cancel_run(run, str(error.get("message", "")))
+        action_event(session, engine, run, "cancelled", f"{action_label(run)} cancelled")
+        return "cancelled"
+    fail_run(session, engine, run, component, error)
+    return "failed"
+
+
+def complete_run(
+    session: Session,
+    engine: Engine,
+    request: RequestRow,
+    component: ComponentRow,
+    run: ActionRunRow,
+    outputs: dict[str, Any],
+    *,
+    message: str,
+    **extra: Any,
+) -> None:
+    """The run completed: its outputs become the component's and the request's."""
+    run.state, run.finished_at, run.outputs = "completed", utcnow(), outputs
+    request.outputs = {**request.outputs, **outputs}
+    component.outputs = {**component.outputs, **outputs}
+    request.completion_seq += 1
+    action_event(session, engine, run, "completed", message, **extra, outputs=outputs)
 
 
 @dataclass
@@ -454,9 +531,9 @@ def _render_with(
     return _PreRendered(type=spec.get("type"), rendered=rendered, secrets=secrets)
 
 
-def _prepare_action(
+def prepare_action(
     request_id: str, component_id: str, index: int, round: int, *, fused: bool = False, last: bool = False
-) -> _Prepared:
+) -> Prepared:
     """Open an action run. `fused`: this step also starts the component (first action) and ends it when the
     outcome is known here (cancelled, reused last action) — one step per action instead of three."""
     engine = current_engine()
@@ -468,7 +545,7 @@ def _prepare_action(
         component = repo.require_component(session, request_id, component_id)
         if fused and request.cancel_requested_at is not None:
             _close_component(session, engine, request, component, "cancelled")
-            return _Prepared(state="cancelled")
+            return Prepared(state="cancelled")
         if fused:
             _start_component(session, engine, component, round)
         spec = component.actions[index]
@@ -478,28 +555,19 @@ def _prepare_action(
             done = None
         if done is not None:
             if done.attempt != round:
-                events.append(
+                action_event(
                     session,
-                    engine.db,
-                    request_id=request_id,
-                    component_id=component_id,
-                    action_index=index,
-                    type=events.ACTION,
-                    body={
-                        "componentId": component_id,
-                        "index": index,
-                        "type": done.type,
-                        "state": "completed",
-                        "attempt": done.attempt,
-                        "reused": True,
-                        "message": f"{component_id} action {index + 1} ({done.type}) already done; reused",
-                    },
+                    engine,
+                    done,
+                    "completed",
+                    f"{action_label(done)} already done; reused",
+                    reused=True,
                 )
             if fused and last:
                 _close_component(session, engine, request, component, "completed")
-            return _Prepared(state="completed")
+            return Prepared(state="completed")
         if request.cancel_requested_at is not None:
-            return _Prepared(state="cancelled")
+            return Prepared(state="cancelled")
         # A ticket keeps its key across a person's retries (the action finds its ticket instead of
         # filing a second one); other actions get a new key per retry round.
         key = attempt_key(request_id, component_id, index, 0 if spec.get("type") == "jira-ticket" else round)
@@ -517,13 +585,13 @@ def _prepare_action(
             )
             session.add(run)
         elif run.state != "running":
-            return _Prepared(state=run.state)
+            return Prepared(state=run.state)
         action = Action.model_validate(spec)
         if pre is None:
             pre = _render_with(engine, session, request, component, index)
         if pre.error is not None or pre.rendered is None or pre.type != spec.get("type"):
             session.flush()
-            _fail_run(
+            fail_run(
                 session,
                 engine,
                 run,
@@ -536,26 +604,11 @@ def _prepare_action(
             )
             if fused:
                 _close_component(session, engine, request, component, "failed")
-            return _Prepared(state="failed")
+            return Prepared(state="failed")
         rendered, secrets = pre.rendered, pre.secrets
         run.input_display = rendered.display
-        events.append(
-            session,
-            engine.db,
-            request_id=request_id,
-            component_id=component_id,
-            action_index=index,
-            type=events.ACTION,
-            body={
-                "componentId": component_id,
-                "index": index,
-                "type": run.type,
-                "state": "running",
-                "attempt": round,
-                "message": f"{component_id} action {index + 1} ({run.type}) started",
-            },
-        )
-        prepared = _Prepared(
+        action_event(session, engine, run, "running", f"{action_label(run)} started")
+        prepared = Prepared(
             state="running",
             action=action,
             input=rendered.input,
@@ -600,21 +653,7 @@ def _finish_action(
         assert run is not None
         if run.state != "running":
             return run.state
-        for line in result.logs:
-            events.append(
-                session,
-                engine.db,
-                request_id=request_id,
-                component_id=component_id,
-                action_index=index,
-                type=events.LOG,
-                body={
-                    "componentId": component_id,
-                    "index": index,
-                    "level": line.level,
-                    "message": line.message,
-                },
-            )
+        log_events(session, engine, run, result)
         error: dict[str, Any] | None = result.error.to_dict() if result.error is not None else None
         outputs: dict[str, Any] = {}
         if error is None:
@@ -622,57 +661,14 @@ def _finish_action(
                 outputs = extract_outputs(action, result.outputs)
             except PaoError as exc:
                 error = {"message": exc.message, "failureClass": "configuration", "retryable": False}
-        if error is not None and error.get("failureClass") == "cancelled":
-            run.state = "cancelled"
-            run.finished_at = utcnow()
-            run.error = str(error.get("message", ""))
-            run.failure_class = "cancelled"
-            events.append(
-                session,
-                engine.db,
-                request_id=request_id,
-                component_id=component_id,
-                action_index=index,
-                type=events.ACTION,
-                body={
-                    "componentId": component_id,
-                    "index": index,
-                    "type": run.type,
-                    "state": "cancelled",
-                    "attempt": round,
-                    "message": f"{component_id} action {index + 1} ({run.type}) cancelled",
-                },
-            )
-            state = "cancelled"
-        elif error is not None:
-            _fail_run(session, engine, run, component, error)
-            state = "failed"
+        if error is not None:
+            state = fail_or_cancel_run(session, engine, run, component, error)
         else:
-            run.state = "completed"
-            run.finished_at = utcnow()
-            run.outputs = outputs
             if run.type == "jira-ticket":
                 run.ticket_key = result.outputs.get("key")
                 run.ticket_url = result.outputs.get("url")
-            request.outputs = {**request.outputs, **outputs}
-            component.outputs = {**component.outputs, **outputs}
-            request.completion_seq += 1
-            events.append(
-                session,
-                engine.db,
-                request_id=request_id,
-                component_id=component_id,
-                action_index=index,
-                type=events.ACTION,
-                body={
-                    "componentId": component_id,
-                    "index": index,
-                    "type": run.type,
-                    "state": "completed",
-                    "attempt": round,
-                    "outputs": outputs,
-                    "message": f"{component_id} action {index + 1} ({run.type}) completed",
-                },
+            complete_run(
+                session, engine, request, component, run, outputs, message=f"{action_label(run)} completed"
             )
             state = "completed"
         if fused and (last or state != "completed"):
@@ -681,15 +677,23 @@ def _finish_action(
     return state
 
 
-def _cancel_requested(request_id: str) -> bool:
+def cancel_requested(request_id: str) -> bool:
+    """Whether the request was cancelled (or is gone): read by long-running actions and waits."""
     with current_engine().db.reading() as session:
         request = repo.get_request(session, request_id)
         return request is None or request.cancel_requested_at is not None
 
 
-async def _run_cancellable(
-    engine: Engine, request_id: str, prepared: _Prepared, workspace: Any
+def component_workspace(engine: Engine, request_id: str, component_id: str) -> Path:
+    """One workspace per component, shared by its actions (as Backstage shares one per task): git-commit
+    commits what cookiecutter rendered one action earlier. (L)"""
+    return engine.workspace / request_id / component_id
+
+
+async def run_cancellable(
+    engine: Engine, request_id: str, prepared: Prepared, workspace: Path
 ) -> ActionResult:
+    """Run the prepared action; a cancel of its request (this process or another) sets its `cancelled`."""
     assert prepared.action is not None
     cancelled = asyncio.Event()
     entry = (asyncio.get_running_loop(), cancelled)
@@ -710,7 +714,7 @@ async def _run_cancellable(
             done, _ = await asyncio.wait({task}, timeout=CANCEL_CHECK_SECONDS)
             if done:
                 return task.result()
-            if not cancelled.is_set() and await asyncio.to_thread(_cancel_requested, request_id):
+            if not cancelled.is_set() and await asyncio.to_thread(cancel_requested, request_id):
                 cancelled.set()
     finally:
         if not task.done():
@@ -727,15 +731,13 @@ async def execute_action(
 ) -> str:
     """Run one action attempt: reuse it if done, render its input, run it, record the outcome."""
     engine = current_engine()
-    prepared: _Prepared = await asyncio.to_thread(
-        functools.partial(_prepare_action, request_id, component_id, index, round, fused=fused, last=last)
+    prepared: Prepared = await asyncio.to_thread(
+        functools.partial(prepare_action, request_id, component_id, index, round, fused=fused, last=last)
     )
     if prepared.state != "running" or prepared.action is None:
         return prepared.state
-    # One workspace per component, shared by its actions (as Backstage shares one per task): git-commit
-    # commits what cookiecutter rendered one action earlier. (L)
-    workspace = engine.workspace / request_id / component_id
-    result = await _run_cancellable(engine, request_id, prepared, workspace)
+    workspace = component_workspace(engine, request_id, component_id)
+    result = await run_cancellable(engine, request_id, prepared, workspace)
     state: str = await asyncio.to_thread(
         functools.partial(
             _finish_action,

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from pao_backend.catalog.models import Action, CatalogBundle
 from pao_backend.errors import PaoError
-from pao_backend.orchestration import events
 from pao_backend.orchestration import steps as engine_steps
 from pao_backend.orchestration.engine import Engine, current_engine
 from pao_backend.orchestration.escalation import escalation_context
@@ -39,7 +38,7 @@ from pao_backend.orchestration.tickets import (
 )
 from pao_backend.orchestration.workflows import ActionCall, register_action_executor
 from pao_backend.persistence import requests as repo
-from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, utcnow
+from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow
 from pao_backend.ticketing.factory import ticket_system
 from pao_backend.ticketing.waits import clear_wait, register_wait
 from scaffolder_actions import ActionError, ActionResult, BackendRejectedError
@@ -128,49 +127,24 @@ def _after_filing(
         if run.state != "running":
             return {"state": run.state, "key": run.ticket_key, "url": run.ticket_url}
         run.attempt_key = key
-        for line in result.logs:
-            events.append(
-                session,
-                engine.db,
-                request_id=request_id,
-                component_id=component_id,
-                action_index=index,
-                type=events.LOG,
-                body={
-                    "componentId": component_id,
-                    "index": index,
-                    "level": line.level,
-                    "message": line.message,
-                },
-            )
+        engine_steps.log_events(session, engine, run, result)
         if result.error is not None:
-            error = result.error.to_dict()
-            if error.get("failureClass") == "cancelled":
-                run.state, run.finished_at, run.failure_class = "cancelled", utcnow(), "cancelled"
-                run.error = str(error.get("message", ""))
-                return {"state": "cancelled"}
-            engine_steps._fail_run(session, engine, run, component, error)
-            return {"state": "failed"}
+            return {
+                "state": engine_steps.fail_or_cancel_run(
+                    session, engine, run, component, result.error.to_dict()
+                )
+            }
         ticket_key, url = str(result.outputs["key"]), str(result.outputs.get("url") or "")
         run.state = "waiting"
         run.ticket_key, run.ticket_url = ticket_key, url
         who = f"team {component.team}" if component.team else "the owner team"
-        events.append(
+        engine_steps.action_event(
             session,
-            engine.db,
-            request_id=request_id,
-            component_id=component_id,
-            action_index=index,
-            type=events.ACTION,
-            body={
-                "componentId": component_id,
-                "index": index,
-                "type": run.type,
-                "state": "waiting",
-                "attempt": round,
-                "ticket": {"key": ticket_key, "url": url},
-                "message": f"{component_id}: ticket {ticket_key} filed; waiting for {who} to close it",
-            },
+            engine,
+            run,
+            "waiting",
+            f"{component_id}: ticket {ticket_key} filed; waiting for {who} to close it",
+            ticket={"key": ticket_key, "url": url},
         )
         engine_steps.set_component_state(
             session, engine, component, "waiting", reason=f"ticket {ticket_key} is open"
@@ -183,7 +157,7 @@ def _after_filing(
 async def file_ticket(request_id: str, component_id: str, index: int, round: int) -> dict[str, Any]:
     """Run pao:jira-ticket for this action; {state: waiting, key, url} once the ticket exists."""
     engine = current_engine()
-    prepared = await asyncio.to_thread(engine_steps._prepare_action, request_id, component_id, index, round)
+    prepared = await asyncio.to_thread(engine_steps.prepare_action, request_id, component_id, index, round)
     if prepared.state != "running" or prepared.action is None:
         return {"state": prepared.state}
     extra = await asyncio.to_thread(_before_filing, request_id, component_id, index, round)
@@ -207,8 +181,8 @@ async def file_ticket(request_id: str, component_id: str, index: int, round: int
             *(prepared.input.get("links") or []),
             *(link for link in extra["links"] if link["key"] not in known),
         ]
-    workspace = engine.workspace / request_id / component_id  # one per component, as the engine does
-    result = await engine_steps._run_cancellable(engine, request_id, prepared, workspace)
+    workspace = engine_steps.component_workspace(engine, request_id, component_id)
+    result = await engine_steps.run_cancellable(engine, request_id, prepared, workspace)
     filed: dict[str, Any] = await asyncio.to_thread(
         _after_filing, request_id, component_id, index, round, prepared.key, result
     )
@@ -238,7 +212,7 @@ async def read_ticket(key: str, request_id: str) -> dict[str, Any]:
     """The ticket now, plus whether the request was cancelled. A ticket system that does not answer is
     not a failure of the request: the wait goes on and the next poll tries again."""
     engine = current_engine()
-    cancelled = await asyncio.to_thread(engine_steps._cancel_requested, request_id)
+    cancelled = await asyncio.to_thread(engine_steps.cancel_requested, request_id)
     try:
         snapshot = ticket_snapshot(await tickets_for(engine).get(key))
     except BackendRejectedError as exc:
@@ -280,13 +254,12 @@ def _close(request_id: str, component_id: str, index: int, round: int, snapshot:
             return run.state
         outcome = ticket_outcome(snapshot)
         if outcome == "open":  # the wait ended because the request was cancelled
-            run.state, run.finished_at, run.failure_class = "cancelled", utcnow(), "cancelled"
-            run.error = f"the request was cancelled while ticket {key} was open"
+            engine_steps.cancel_run(run, f"the request was cancelled while ticket {key} was open")
             _resume(session, engine, component, "the request was cancelled")
             state = "cancelled"
         elif outcome == "rejected":
             _resume(session, engine, component, f"ticket {key} was closed as {snapshot.get('resolution')}")
-            engine_steps._fail_run(
+            engine_steps.fail_run(
                 session,
                 engine,
                 run,
@@ -300,7 +273,7 @@ def _close(request_id: str, component_id: str, index: int, round: int, snapshot:
                 outputs = extract_outputs(action, ticket_result(snapshot))
             except PaoError as exc:
                 _resume(session, engine, component, f"ticket {key} is done")
-                engine_steps._fail_run(
+                engine_steps.fail_run(
                     session,
                     engine,
                     run,
@@ -313,28 +286,15 @@ def _close(request_id: str, component_id: str, index: int, round: int, snapshot:
                 )
                 state = "failed"
             else:
-                outputs = {**outputs}
-                run.state, run.finished_at, run.outputs = "completed", utcnow(), outputs
-                request.outputs = {**request.outputs, **outputs}
-                component.outputs = {**component.outputs, **outputs}
-                request.completion_seq += 1
-                events.append(
+                engine_steps.complete_run(
                     session,
-                    engine.db,
-                    request_id=request_id,
-                    component_id=component_id,
-                    action_index=index,
-                    type=events.ACTION,
-                    body={
-                        "componentId": component_id,
-                        "index": index,
-                        "type": run.type,
-                        "state": "completed",
-                        "attempt": round,
-                        "ticket": {"key": key, "url": snapshot.get("url")},
-                        "outputs": outputs,
-                        "message": f"{component_id}: ticket {key} is done",
-                    },
+                    engine,
+                    request,
+                    component,
+                    run,
+                    {**outputs},
+                    message=f"{component_id}: ticket {key} is done",
+                    ticket={"key": key, "url": snapshot.get("url")},
                 )
                 _resume(session, engine, component, f"ticket {key} is done")
                 state = "completed"
