@@ -351,3 +351,13 @@ def test_a_secret_that_is_not_text_is_refused_by_name(api: Api, secrets: dict[st
     assert "secret 'secret.value' must be text" in refused.json()["error"]["message"]
     assert "12345678" not in refused.text
     assert _total(api) == before
+
+
+def test_an_unknown_request_state_in_the_list_filter_is_a_400_naming_the_states(api: Api) -> None:
+    # (Q) Used to answer an empty list, as if no request were in that state (api/routes/requests.py).
+    refused = requests.get(f"{api.base_url}{REQUESTS}", params={"status": "completed,done"}, timeout=30)
+    assert refused.status_code == 400, refused.text
+    assert error_shape_problem(refused) is None
+    assert "unknown request state 'done'; use one of submitted," in refused.json()["error"]["message"]
+    listed = requests.get(f"{api.base_url}{REQUESTS}", params={"status": "completed,failed"}, timeout=30)
+    assert listed.status_code == 200

@@ -14,8 +14,10 @@ from pydantic.alias_generators import to_camel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from pao_backend.api.deps import CatalogDep, CurrentUserDep
+from pao_backend.errors import InputError
 from pao_backend.orchestration import service
 from pao_backend.orchestration.engine import Engine
+from pao_backend.orchestration.states import RequestState
 from pao_backend.persistence.requests import RequestFilter
 
 router = APIRouter(prefix="/api/pao/v1/requests", tags=["requests"])
@@ -97,6 +99,10 @@ def list_requests(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     states = [s for value in status or [] for s in value.split(",") if s]
+    # (Q) An unknown state used to answer an empty list, as if no request were in it.
+    unknown = [s for s in states if s not in RequestState.__members__.values()]
+    if unknown:
+        raise InputError(f"unknown request state {unknown[0]!r}; use one of {', '.join(RequestState)}")
     where = RequestFilter(
         requester=user.ref if mine else None,
         teams=[team] if team else (),
