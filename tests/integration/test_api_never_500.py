@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,6 +316,22 @@ def test_an_idempotency_key_repeat_returns_the_first_request(api: Api) -> None:
     assert again.status_code == 200, again.text
     assert again.json()["id"] == first.json()["id"]
     assert _total(api) == total
+
+
+def test_concurrent_repeats_of_an_idempotency_key_make_one_request(api: Api) -> None:
+    body: dict[str, Any] = {"catalogId": OFFERING, "values": {**WEBAPP, "name": "once-racing"}}
+    headers = {"Idempotency-Key": "fuzz-once-racing"}
+    before = _total(api)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(
+            pool.map(
+                lambda _: requests.post(f"{api.base_url}{REQUESTS}", json=body, headers=headers, timeout=30),
+                range(6),
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 200, 201], [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert _total(api) == before + 1
 
 
 def _five_megabytes() -> bytes:
