@@ -46,25 +46,44 @@ CANCEL_CHECK_SECONDS = 0.25
 # ---- state changes (inside a transaction) -------------------------------------------------------
 
 
-def set_request_state(
-    session: Session, engine: Engine, request: RequestRow, to: str, *, reason: str | None = None
-) -> bool:
-    """Apply the transition table; a refused change becomes a `rejected` event instead."""
-    verdict = transition(request.state, to, kind="request")
+def _record_transition(
+    session: Session,
+    engine: Engine,
+    kind: str,
+    request_id: str,
+    component_id: str | None,
+    current: str,
+    to: str,
+    reason: str | None,
+) -> str | None:
+    """Check `current → to` against the transition table and record it in the state history; returns the
+    reason, or None when the table refuses it (a `rejected` event says why)."""
+    verdict = transition(current, to, kind=kind)
     if not verdict.accepted:
         events.append(
             session,
             engine.db,
-            request_id=request.id,
+            request_id=request_id,
+            component_id=component_id,
             type=events.REJECTED,
-            body={"from": request.state, "to": to, "reason": verdict.reason, "message": verdict.reason},
+            body={"from": current, "to": to, "reason": verdict.reason, "message": verdict.reason},
         )
-        return False
+        return None
     why = reason or verdict.reason
-    now = utcnow()
     repo.record_state_change(
-        session, request_id=request.id, component_id=None, from_state=request.state, to_state=to, reason=why
+        session, request_id=request_id, component_id=component_id, from_state=current, to_state=to, reason=why
     )
+    return why
+
+
+def set_request_state(
+    session: Session, engine: Engine, request: RequestRow, to: str, *, reason: str | None = None
+) -> bool:
+    """Apply the transition table; a refused change becomes a `rejected` event instead."""
+    why = _record_transition(session, engine, "request", request.id, None, request.state, to, reason)
+    if why is None:
+        return False
+    now = utcnow()
     events.append(
         session,
         engine.db,
@@ -84,26 +103,18 @@ def set_request_state(
 def set_component_state(
     session: Session, engine: Engine, component: ComponentRow, to: str, *, reason: str | None = None
 ) -> bool:
-    verdict = transition(component.state, to, kind="component")
-    if not verdict.accepted:
-        events.append(
-            session,
-            engine.db,
-            request_id=component.request_id,
-            component_id=component.component_id,
-            type=events.REJECTED,
-            body={"from": component.state, "to": to, "reason": verdict.reason, "message": verdict.reason},
-        )
-        return False
-    why = reason or verdict.reason
-    repo.record_state_change(
+    why = _record_transition(
         session,
-        request_id=component.request_id,
-        component_id=component.component_id,
-        from_state=component.state,
-        to_state=to,
-        reason=why,
+        engine,
+        "component",
+        component.request_id,
+        component.component_id,
+        component.state,
+        to,
+        reason,
     )
+    if why is None:
+        return False
     events.append(
         session,
         engine.db,
@@ -380,26 +391,32 @@ class Prepared:
         self.metadata: dict[str, Any] = kw.get("metadata", {})
 
 
-def action_event(
-    session: Session, engine: Engine, run: ActionRunRow, state: str, message: str, **extra: Any
-) -> None:
-    """The `action` event of `run` reaching `state` (extra keys such as outputs/ticket go into the body)."""
+def _run_event(session: Session, engine: Engine, run: ActionRunRow, kind: str, **body: Any) -> None:
     events.append(
         session,
         engine.db,
         request_id=run.request_id,
         component_id=run.component_id,
         action_index=run.index,
-        type=events.ACTION,
-        body={
-            "componentId": run.component_id,
-            "index": run.index,
-            "type": run.type,
-            "state": state,
-            "attempt": run.attempt,
-            **extra,
-            "message": message,
-        },
+        type=kind,
+        body={"componentId": run.component_id, "index": run.index, **body},
+    )
+
+
+def action_event(
+    session: Session, engine: Engine, run: ActionRunRow, state: str, message: str, **extra: Any
+) -> None:
+    """The `action` event of `run` reaching `state` (extra keys such as outputs/ticket go into the body)."""
+    _run_event(
+        session,
+        engine,
+        run,
+        events.ACTION,
+        type=run.type,
+        state=state,
+        attempt=run.attempt,
+        **extra,
+        message=message,
     )
 
 
@@ -411,20 +428,7 @@ def action_label(run: ActionRunRow) -> str:
 def log_events(session: Session, engine: Engine, run: ActionRunRow, result: ActionResult) -> None:
     """The action's log lines as `log` events."""
     for line in result.logs:
-        events.append(
-            session,
-            engine.db,
-            request_id=run.request_id,
-            component_id=run.component_id,
-            action_index=run.index,
-            type=events.LOG,
-            body={
-                "componentId": run.component_id,
-                "index": run.index,
-                "level": line.level,
-                "message": line.message,
-            },
-        )
+        _run_event(session, engine, run, events.LOG, level=line.level, message=line.message)
 
 
 def fail_run(
@@ -645,12 +649,7 @@ def _finish_action(
 ) -> str:
     engine = current_engine()
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id, for_update=True)
-        component = repo.require_component(session, request_id, component_id)
-        run = repo.action_run(
-            session, request_id=request_id, component_id=component_id, index=index, attempt=round
-        )
-        assert run is not None
+        request, component, run = load_run(session, request_id, component_id, index, round)
         if run.state != "running":
             return run.state
         log_events(session, engine, run, result)
@@ -675,6 +674,19 @@ def _finish_action(
             _close_component(session, engine, request, component, state)
     engine.hub.notify(request_id)
     return state
+
+
+def load_run(
+    session: Session, request_id: str, component_id: str, index: int, round: int
+) -> tuple[RequestRow, ComponentRow, ActionRunRow]:
+    """The request (locked for the update), component and action run of one attempt."""
+    request = repo.require_request(session, request_id, for_update=True)
+    component = repo.require_component(session, request_id, component_id)
+    run = repo.action_run(
+        session, request_id=request_id, component_id=component_id, index=index, attempt=round
+    )
+    assert run is not None
+    return request, component, run
 
 
 def cancel_requested(request_id: str) -> bool:

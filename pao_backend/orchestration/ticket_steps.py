@@ -244,12 +244,7 @@ def _close(request_id: str, component_id: str, index: int, round: int, snapshot:
     engine = current_engine()
     key = str(snapshot.get("key"))
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id, for_update=True)
-        component = repo.require_component(session, request_id, component_id)
-        run = repo.action_run(
-            session, request_id=request_id, component_id=component_id, index=index, attempt=round
-        )
-        assert run is not None
+        request, component, run = engine_steps.load_run(session, request_id, component_id, index, round)
         if run.state != "waiting":
             return run.state
         outcome = ticket_outcome(snapshot)
