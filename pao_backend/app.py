@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from pao_backend import __version__
 from pao_backend.api.errors import install_error_handlers
-from pao_backend.api.limits import BodySizeLimit
+from pao_backend.api.limits import BodySizeLimit, refuse_unstorable_text
 from pao_backend.api.routes import actions as actions_routes
 from pao_backend.api.routes import catalog as catalog_routes
 from pao_backend.api.routes import governance as governance_routes
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Self-service for platform teams' offerings; speaks Backstage's catalog and scaffolder APIs"
         ),
         lifespan=lifespan,
+        # Path, query and JSON body: no text PAO cannot store or send (NUL, half a surrogate pair) -> 422.
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.settings = settings
     # Built at start so that running without authentication is logged once, loudly, before any request.

@@ -378,3 +378,31 @@ def test_an_unknown_request_state_in_the_list_filter_is_a_400_naming_the_states(
     assert "unknown request state 'done'; use one of submitted," in refused.json()["error"]["message"]
     listed = requests.get(f"{api.base_url}{REQUESTS}", params={"status": "completed,failed"}, timeout=30)
     assert listed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Was a 500 at submit (the secret's URL-encoded form for log redaction could not be made).
+        {
+            "catalogId": "security-secret-standard",
+            "values": {"name": "half-a-char"},
+            "secrets": {"secret.value": "a\ud800"},
+        },
+        # Was accepted, and then every GET of the request was a 500 (and its ticket action failed).
+        {
+            "catalogId": "messaging-kafka-topic",
+            "values": {"name": "half-a-char", "topic": {"consumers": "a\ud800"}},
+        },
+    ],
+)
+def test_text_that_is_not_unicode_is_a_422_and_stores_nothing(api: Api, body: dict[str, Any]) -> None:
+    before = _total(api)
+    raw = json.dumps(body)  # escapes the lone surrogate as \\ud800, which JSON allows and Python reads
+    refused = requests.post(
+        f"{api.base_url}{REQUESTS}", data=raw, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert refused.status_code == 422, refused.text
+    assert error_shape_problem(refused) is None
+    assert "surrogate pair" in refused.json()["error"]["message"]
+    assert _total(api) == before
