@@ -91,11 +91,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# FastAPI's words when a body is not UTF-8 or nests too deep for Python's JSON parser: nothing to fix.
+_UNPARSED_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     name = _NAMES.get(exc.status_code, "Error")
+    message = str(exc.detail)
+    if message == _UNPARSED_BODY:
+        message = (
+            "the request body could not be read: send JSON as UTF-8 text, not nested hundreds of levels "
+            "deep (Content-Type: application/json)"
+        )
     return JSONResponse(
-        error_body(request, exc.status_code, name, str(exc.detail)),
+        error_body(request, exc.status_code, name, message),
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
     )

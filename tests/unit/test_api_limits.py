@@ -100,3 +100,13 @@ def test_path_and_query_parameters_are_checked_too(text_client: TestClient) -> N
         "/things/1", content='{"a": "\\ud83d\\ude00"}', headers={"content-type": "application/json"}
     )
     assert fine.status_code == 200 and fine.json() == {"a": "\U0001f600"}
+
+
+@pytest.mark.parametrize("raw", [b'{"a": "\xff"}', b"[" * 100_000 + b"]" * 100_000])
+def test_a_body_json_cannot_read_says_what_to_send(text_client: TestClient, raw: bytes) -> None:
+    # (Q, api/errors.py) FastAPI's own words were "There was an error parsing the body".
+    response = text_client.post("/things/1", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert (
+        "send JSON as UTF-8 text, not nested hundreds of levels deep" in response.json()["error"]["message"]
+    )
