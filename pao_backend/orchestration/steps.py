@@ -576,6 +576,10 @@ def prepare_action(
         # filing a second one); other actions get a new key per retry round.
         key = attempt_key(request_id, component_id, index, 0 if spec.get("type") == "jira-ticket" else round)
         run = next((r for r in runs if r.attempt == round), None)
+        if run is not None and run.state != "running":
+            return Prepared(state=run.state)
+        if pre is None:  # before the run row is added: it is then written once, with its input
+            pre = _render_with(engine, session, request, component, index)
         if run is None:
             run = ActionRunRow(
                 request_id=request_id,
@@ -588,11 +592,7 @@ def prepare_action(
                 started_at=utcnow(),
             )
             session.add(run)
-        elif run.state != "running":
-            return Prepared(state=run.state)
         action = Action.model_validate(spec)
-        if pre is None:
-            pre = _render_with(engine, session, request, component, index)
         if pre.error is not None or pre.rendered is None or pre.type != spec.get("type"):
             session.flush()
             fail_run(
