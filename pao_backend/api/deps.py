@@ -63,4 +63,6 @@ def get_admin_user(user: Annotated[Identity, Depends(get_current_user)]) -> Iden
 
 
 CurrentUserDep = Annotated[Identity, Depends(get_current_user)]
+# The largest offset or event id a query may name: SQL BIGINT. A larger one was a 500 from the database. (Q)
+MAX_SQL_INTEGER = 2**63 - 1
 AdminUserDep = Annotated[Identity, Depends(get_admin_user)]

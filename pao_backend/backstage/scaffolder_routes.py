@@ -10,7 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from pao_backend.api.deps import CatalogDep, CurrentUserDep, SettingsDep, get_current_user
+from pao_backend.api.deps import (
+    MAX_SQL_INTEGER,
+    CatalogDep,
+    CurrentUserDep,
+    SettingsDep,
+    get_current_user,
+)
 from pao_backend.api.errors import error_body
 from pao_backend.api.routes.requests import EngineDep
 from pao_backend.backstage.catalog_routes import EntityIndexDep, json_response
@@ -248,7 +254,7 @@ def list_tasks(
     created_by: Annotated[list[str] | None, Query(alias="createdBy")] = None,
     status: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=0)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
     order: Annotated[str | None, Query(description="asc|desc:created_at|status|created_by")] = None,
 ) -> Response:
     creators = {c.strip().lower() for value in created_by or [] for c in value.split(",") if c.strip()}
@@ -294,7 +300,7 @@ async def stream_task_events(
     engine: EngineDep,
     settings: SettingsDep,
     user: CurrentUserDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> StreamingResponse:
     state, history = await asyncio.to_thread(_read_events, engine, task_id)  # 404 before the stream opens
     base_url = _base_url(settings)
@@ -333,7 +339,7 @@ async def poll_task_events(
     engine: EngineDep,
     settings: SettingsDep,
     user: CurrentUserDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> Response:
     state, history = await asyncio.to_thread(_read_events, engine, task_id)
     base_url = _base_url(settings)

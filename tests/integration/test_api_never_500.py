@@ -406,3 +406,24 @@ def test_text_that_is_not_unicode_is_a_422_and_stores_nothing(api: Api, body: di
     assert error_shape_problem(refused) is None
     assert "surrogate pair" in refused.json()["error"]["message"]
     assert _total(api) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        (f"{REQUESTS}/{{request_id}}/events", "after"),
+        (REQUESTS, "offset"),
+        ("/api/scaffolder/v2/tasks/{request_id}/events", "after"),
+        ("/api/scaffolder/v2/tasks", "offset"),
+    ],
+)
+def test_an_offset_or_event_id_beyond_sql_bigint_is_a_422(api: Api, path: str, param: str) -> None:
+    # (Q) 10**20 was a 500 from SQLite and PostgreSQL (api/routes/requests.py,
+    # backstage/scaffolder_routes.py).
+    url = api.base_url + path.format(request_id=api.ids["request_id"])
+    refused = requests.get(url, params={param: str(10**20)}, timeout=30)
+    assert refused.status_code == 422, refused.text
+    assert error_shape_problem(refused) is None
+    assert refused.json()["errors"][0]["path"] == param
+    if param == "offset":  # (an event id past the last one long-polls for new events)
+        assert requests.get(url, params={param: str(2**63 - 1)}, timeout=30).status_code == 200

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from pao_backend.api.deps import CatalogDep, CurrentUserDep
+from pao_backend.api.deps import MAX_SQL_INTEGER, CatalogDep, CurrentUserDep
 from pao_backend.errors import InputError
 from pao_backend.orchestration import service
 from pao_backend.orchestration.engine import Engine
@@ -96,7 +96,7 @@ def list_requests(
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
 ) -> dict[str, Any]:
     states = [s for value in status or [] for s in value.split(",") if s]
     # (Q) An unknown state used to answer an empty list, as if no request were in it.
@@ -125,7 +125,7 @@ def list_events(
     request_id: str,
     engine: EngineDep,
     user: CurrentUserDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     return service.list_events(engine=engine, request_id=request_id, after=after, limit=limit)
@@ -138,11 +138,13 @@ async def stream_events(
     request_id: str,
     engine: EngineDep,
     user: CurrentUserDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SQL_INTEGER)] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     service.request_state(engine=engine, request_id=request_id)  # 404 before the stream opens
-    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else after
+    start = after
+    if last_event_id and last_event_id.isdigit() and int(last_event_id) <= MAX_SQL_INTEGER:
+        start = int(last_event_id)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
         async for event in engine.hub.subscribe(request_id, after=start):
