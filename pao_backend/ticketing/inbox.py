@@ -43,7 +43,8 @@ def ticket_from_row(row: InboxTicketRow, base_url: str) -> Ticket:
 def find_row(session: Session, key_or_id: str) -> InboxTicketRow | None:
     """The inbox ticket by key (`DBA-12`) or numeric id."""
     row = session.scalars(select(InboxTicketRow).where(InboxTicketRow.key == key_or_id)).first()
-    if row is None and key_or_id.isdigit():
+    # ASCII digits within SQL BIGINT only: int("²") fails and 10**30 overflows the database (Q).
+    if row is None and key_or_id.isascii() and key_or_id.isdigit() and int(key_or_id) < 2**63:
         row = session.get(InboxTicketRow, int(key_or_id))
     return row
 

@@ -148,6 +148,19 @@ def aim(case: schemathesis.Case[Any], ids: dict[str, str]) -> None:
             case.body[key] = ids[key]
 
 
+# Values a schema allows but a database or an encoder may not: what the generator rarely produces.
+POISON = [None, None, "a\x00b", str(10**20), "-" + str(10**20)]
+BODY_POISON = ["a\ud800b", 10**20, float(10**300)]
+
+
+def poison(case: schemathesis.Case[Any], query_value: str | None, body_value: Any) -> None:
+    """Put one awkward value into the first query parameter and the first top-level body field."""
+    if query_value is not None and case.query:
+        case.query[sorted(case.query)[0]] = query_value
+    if body_value is not None and isinstance(case.body, dict) and case.body:
+        case.body[sorted(case.body)[0]] = body_value
+
+
 def error_shape_problem(response: requests.Response | Any) -> str | None:
     """What is wrong with a 4xx body, or None when it is Backstage's error shape with a useful message."""
     try:
@@ -182,9 +195,15 @@ def fuzz(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans())
-    def run(case: schemathesis.Case[Any], real: bool) -> None:
+    @given(
+        case=operation.as_strategy(generation_mode=mode),
+        real=st.booleans(),
+        query_value=st.sampled_from(POISON),
+        body_value=st.sampled_from([None, None, None, *BODY_POISON]),
+    )
+    def run(case: schemathesis.Case[Any], real: bool, query_value: str | None, body_value: Any) -> None:
         base_url = api.base_url
+        poison(case, query_value, body_value)
         if real:
             aim(case, api.ids)
         request = case.as_curl_command(base_url=base_url)
@@ -427,3 +446,11 @@ def test_an_offset_or_event_id_beyond_sql_bigint_is_a_422(api: Api, path: str, p
     assert refused.json()["errors"][0]["path"] == param
     if param == "offset":  # (an event id past the last one long-polls for new events)
         assert requests.get(url, params={param: str(2**63 - 1)}, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("ticket", ["9" * 30, "²", "12345678901234567890"])
+def test_an_inbox_ticket_id_that_is_no_database_id_is_a_404(api: Api, ticket: str) -> None:
+    # (Q) Found by the fuzzer: 9*30 overflowed SQLite INTEGER; int("²") raised (ticketing/inbox.py find_row).
+    missing = requests.get(f"{api.base_url}/api/pao/v1/inbox/{ticket}", timeout=30)
+    assert missing.status_code == 404, missing.text
+    assert error_shape_problem(missing) is None

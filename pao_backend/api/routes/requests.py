@@ -143,7 +143,8 @@ async def stream_events(
 ) -> EventSourceResponse:
     service.request_state(engine=engine, request_id=request_id)  # 404 before the stream opens
     start = after
-    if last_event_id and last_event_id.isdigit() and int(last_event_id) <= MAX_SQL_INTEGER:
+    digits = last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit()
+    if last_event_id and digits and int(last_event_id) <= MAX_SQL_INTEGER:
         start = int(last_event_id)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
