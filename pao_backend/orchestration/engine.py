@@ -41,8 +41,12 @@ from .events import EventHub
 
 log = logging.getLogger("pao.engine")
 
-REQUEST_QUEUE = "pao-requests"
+# One queue for request and component workflows: every queue costs a polling thread that queries the
+# system database every PAO_ENGINE_POLL_SECONDS. The request queue of earlier builds is still polled,
+# slowly, so requests they enqueued (or that are recovered onto it) still run.
 COMPONENT_QUEUE = "pao-components"
+REQUEST_QUEUE = "pao-requests"
+LEGACY_QUEUE_POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -114,7 +118,9 @@ def launch(engine: Engine) -> None:
         DBOS.launch()
         poll = engine.settings.engine_poll_seconds
         engine.request_queue = DBOS.register_queue(
-            REQUEST_QUEUE, polling_interval_sec=poll, on_conflict="always_update"
+            REQUEST_QUEUE,
+            polling_interval_sec=max(poll, LEGACY_QUEUE_POLL_SECONDS),
+            on_conflict="always_update",
         )
         engine.component_queue = DBOS.register_queue(
             COMPONENT_QUEUE, polling_interval_sec=poll, on_conflict="always_update"
@@ -247,18 +253,18 @@ async def enqueue_request_async(engine: Engine, request_id: str) -> None:
     """`enqueue_request` for async callers (the API)."""
     from pao_backend.orchestration.workflows import request_workflow
 
-    assert engine.request_queue is not None
+    assert engine.component_queue is not None
     with SetWorkflowID(request_id):
-        await engine.request_queue.enqueue_async(request_workflow, request_id)
+        await engine.component_queue.enqueue_async(request_workflow, request_id)
 
 
 def enqueue_request(engine: Engine, request_id: str) -> None:
     """Hand a stored request to the engine (idempotent: the workflow id is the request id)."""
     from pao_backend.orchestration.workflows import request_workflow
 
-    assert engine.request_queue is not None
+    assert engine.component_queue is not None
     with SetWorkflowID(request_id):
-        engine.request_queue.enqueue(request_workflow, request_id)
+        engine.component_queue.enqueue(request_workflow, request_id)
 
 
 # ---- building one -------------------------------------------------------------------------------
