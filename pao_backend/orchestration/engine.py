@@ -151,8 +151,29 @@ def shutdown() -> None:
         engine._stop.set()
         if engine._heartbeat is not None:
             engine._heartbeat.join(timeout=10)
+    _stop_dequeuing()
     DBOS.destroy()
     _current = None
+
+
+def _stop_dequeuing() -> None:
+    """Stop DBOS's queue threads and wait for them, before `DBOS.destroy()` stops its event loop.
+
+    DBOS 3.4 stops the loop first and joins the queue threads after; a workflow dequeued in between is
+    left pending on a closed loop, and it is reported (and fails a strict test run) when collected.
+    The workflow itself is safe: it is still PENDING in the database and is recovered on the next start.
+    """
+    import dbos._dbos as dbos_module  # the instance is not public; absent, destroy() alone still works
+
+    instance = getattr(dbos_module, "_dbos_global_instance", None)
+    if instance is None:
+        return
+    for event in getattr(instance, "background_thread_stop_events", []):
+        event.set()
+    for thread in getattr(instance, "_background_threads", []):
+        # Python names a thread after its target: "Thread-7 (queue_thread)"; it joins its workers.
+        if thread.name.endswith("(queue_thread)"):
+            thread.join(timeout=15)
 
 
 # ---- heartbeats and takeover --------------------------------------------------------------------
