@@ -248,7 +248,7 @@ async def run_backend(backend: str, requests: int, latency_requests: int) -> dic
 
             # Throughput: everything at once.
             probe = EventProbe(engine)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             ids = []
             for n in range(requests):
                 request_id = await pao_request(engine, catalog, 10_000 + n)
@@ -257,13 +257,15 @@ async def run_backend(backend: str, requests: int, latency_requests: int) -> dic
                     probe.watch(request_id)
             await wait_all(engine, ids)
             pao_elapsed = time.perf_counter() - started
+            pao_cpu = time.process_time() - cpu_started
             _, failed = durations(engine, ids)
             await probe.close()
             busy_events = list(probe.latencies)
 
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             await run_bare(requests, prefix="tp")
             bare_elapsed = time.perf_counter() - started
+            bare_cpu = time.process_time() - cpu_started
         finally:
             await engine.hub.stop()
             await asyncio.to_thread(engine_runtime.shutdown)
@@ -276,6 +278,8 @@ async def run_backend(backend: str, requests: int, latency_requests: int) -> dic
         "bare_p99_ms": pct(bare_lat, 0.99) * 1000,
         "pao_cps": 3 * requests / pao_elapsed,
         "bare_cps": 3 * requests / bare_elapsed,
+        "pao_cpu_ms": pao_cpu / (3 * requests) * 1000,
+        "bare_cpu_ms": bare_cpu / (3 * requests) * 1000,
         "event_p50_ms": pct(quiet_events + busy_events, 0.5) * 1000,
         "event_p99_ms": pct(quiet_events + busy_events, 0.99) * 1000,
         "event_busy_p99_ms": pct(busy_events, 0.99) * 1000,
@@ -312,6 +316,10 @@ def report(backend: str, requests: int, r: dict[str, float]) -> None:
     print(
         f"  throughput           PAO {r['pao_cps']:6.1f} components/s   "
         f"bare {r['bare_cps']:6.1f} components/s"
+    )
+    print(
+        f"  CPU per component    PAO {r['pao_cpu_ms']:6.1f} ms             "
+        f"bare {r['bare_cpu_ms']:6.1f} ms (all threads of the process)"
     )
     print(
         f"  PAO / bare           {share:7.0%}                                "
