@@ -15,7 +15,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
-    # The URL people and Backstage reach PAO at; used in links and entity locations.
+    # The URL people and Backstage reach PAO at; used in links and entity locations. Unset, it follows
+    # host and port.
     base_url: str = "http://127.0.0.1:8000"
 
     catalog_dir: Path = Path("catalog")
@@ -60,7 +61,8 @@ class Settings(BaseSettings):
         default_factory=lambda: {"account": "local", "region": "local", "environment": "development"}
     )
 
-    # The demo provisioner that `make run` serves, so automatic offerings work out of the box.
+    # The demo provisioner that `make run` serves, so automatic offerings work out of the box. Unset,
+    # its URL follows host and port.
     demo_provisioner: bool = False
     provisioner_url: str = "http://127.0.0.1:8000/demo/provisioner"
 
@@ -102,6 +104,17 @@ class Settings(BaseSettings):
         repositories = dict(self.repositories)
         repositories.setdefault("services", str((self.data_dir / "git" / "services.git").resolve()))
         return repositories
+
+    @model_validator(mode="after")
+    def _follow_host_and_port(self) -> Settings:
+        # `PAO_PORT=9000 make run` must not link to, or provision through, port 8000.
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        here = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        if "base_url" not in self.model_fields_set:
+            self.base_url = here
+        if "provisioner_url" not in self.model_fields_set:
+            self.provisioner_url = f"{here}/demo/provisioner"
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> Settings:
