@@ -9,6 +9,7 @@ to fix. Generation is derandomized, so CI sees the same requests on every run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -30,6 +32,7 @@ from schemathesis.schemas import APIOperation, BaseSchema
 from pao_backend.app import create_app
 from pao_backend.settings import Settings
 from tests.conftest import SAMPLE_CATALOG
+from tests.support.databases import postgres_database
 from tests.support.live_server import serve
 from tests.support.provisioner import ProvisionerServer
 
@@ -64,14 +67,23 @@ class Finding:
         return f"{self.operation} [{self.mode}] {self.problem}\n    {self.request}"
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    tmp = tmp_path_factory.mktemp("never-500")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    # PostgreSQL refuses some text SQLite stores (NUL, half a surrogate pair): both are fuzzed.
+    with contextlib.ExitStack() as stack:
+        url = ""
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_database(request.getfixturevalue("postgres_url")))
+        yield from _serving(tmp_path_factory.mktemp(f"never-500-{request.param}"), url)
+
+
+def _serving(tmp: Path, database_url: str) -> Iterator[Api]:
     shutil.copytree(SAMPLE_CATALOG, tmp / "catalog")
     provisioner = ProvisionerServer(delay=0.0).start()
     settings = Settings(
         environment="test",
         data_dir=tmp / "data",
+        database_url=database_url,
         catalog_dir=tmp / "catalog",
         demo_provisioner=True,
         demo_provisioner_delay=0.0,
