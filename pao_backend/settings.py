@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     jira_token: SecretStr | None = None
     jira_webhook_secret: SecretStr | None = None
     jira_poll_seconds: float = 60.0
+    # Unwoken polls of an open ticket back off (doubling) to this: every poll is a recorded step.
+    jira_poll_max_seconds: float = 900.0
 
     # Credentials that rest-api actions reference by name (never inline in documents).
     credentials: dict[str, dict[str, SecretStr]] = Field(default_factory=dict)

@@ -314,13 +314,18 @@ async def run_jira_ticket(call: ActionCall) -> str:
         return str(filed["state"])
     key = str(filed["key"])
     await watch_ticket(key, DBOS.workflow_id or call.request_id, call.request_id, call.component_id)
-    poll = current_engine().settings.jira_poll_seconds
+    settings = current_engine().settings
 
     async def read(ticket_key: str) -> dict[str, Any]:
         return await read_ticket(ticket_key, call.request_id)
 
     snapshot = await wait_for_ticket(
-        key, read=read, recv=_recv, poll_seconds=poll, stop=lambda s: bool(s.get("cancelRequested"))
+        key,
+        read=read,
+        recv=_recv,
+        poll_seconds=settings.jira_poll_seconds,
+        max_poll_seconds=settings.jira_poll_max_seconds,
+        stop=lambda s: bool(s.get("cancelRequested")),
     )
     return await close_ticket(call.request_id, call.component_id, call.index, call.round, dict(snapshot))
 

@@ -90,18 +90,24 @@ async def wait_for_ticket(
     read: ReadTicket,
     recv: Receive,
     poll_seconds: float,
+    max_poll_seconds: float | None = None,
     stop: Callable[[Mapping[str, Any]], bool] = lambda _snapshot: False,
 ) -> Mapping[str, Any]:
-    """Until the ticket is closed: read it (a step), then wait for a wake-up or `poll_seconds`.
+    """Until the ticket is closed: read it (a step), then wait for a wake-up or the poll interval.
 
-    Returns the closing snapshot (or the one `stop` accepted, e.g. a cancel); the caller decides by
-    `ticket_outcome(...)` (done → outputs, rejected → `rejection_error(...)`).
+    The interval doubles from `poll_seconds` up to `max_poll_seconds` while nothing wakes the wait, and
+    starts again after a wake-up: each poll is recorded, so a ticket open for weeks must not record one
+    every minute. Returns the closing snapshot (or the one `stop` accepted, e.g. a cancel); the caller
+    decides by `ticket_outcome(...)` (done → outputs, rejected → `rejection_error(...)`).
     """
+    ceiling = max(poll_seconds, max_poll_seconds or poll_seconds)
+    interval = poll_seconds
     while True:
         snapshot = await read(key)
         if ticket_outcome(snapshot) != "open" or stop(snapshot):
             return snapshot
-        await recv(ticket_topic(key), poll_seconds)
+        woken = await recv(ticket_topic(key), interval)
+        interval = poll_seconds if woken is not None else min(interval * 2, ceiling)
 
 
 def escalation_description(

@@ -53,6 +53,23 @@ def test_wait_polls_until_done_and_waits_on_the_ticket_topic() -> None:
     assert ticket_result(final)["fields"] == {"customfield_1": "big"}
 
 
+def test_unwoken_polls_back_off_to_the_ceiling_and_a_wake_up_starts_again() -> None:
+    # None = the wait timed out; a message = the webhook or the inbox woke it (the ticket is still open).
+    woken = iter([None, None, None, None, {"op": "wake"}, None, None])
+    states = iter([_snap("new")] * 7 + [_snap("done", "Done")])
+    timeouts: list[float] = []
+
+    async def read(key: str) -> Mapping[str, Any]:
+        return next(states)
+
+    async def recv(topic: str, timeout: float) -> Any:
+        timeouts.append(timeout)
+        return next(woken)
+
+    asyncio.run(wait_for_ticket("DBA-2", read=read, recv=recv, poll_seconds=60, max_poll_seconds=300))
+    assert timeouts == [60, 120, 240, 300, 300, 60, 120]
+
+
 def test_rejection_error_is_classified_and_names_ticket_and_resolution() -> None:
     error = rejection_error(_snap("done", "Won't Do"), team="platform-databases")
     assert error.failure_class == "ticket_rejected"
