@@ -9,7 +9,8 @@ workflows of one trivial step each, in the same dependency order, on a queue, wi
 to its parent by message (how PAO waits, too), on the same DBOS instance and system database.
 
 Printed: time per component (latency phase: one request at a time; request time / 3; median and p99),
-components per second (throughput phase: all requests submitted at once), the ratios, and the latency
+components per second (throughput phase: all requests submitted at once) with the process's CPU time per
+component (the throughput run is CPU-bound, so the two ratios agree), the ratios, and the latency
 from a state change (the event's commit) to its arrival at a subscriber (the code path SSE uses).
 PostgreSQL uses PAO_TEST_POSTGRES_URL's server (a fresh database, dropped afterwards).
 """
