@@ -37,9 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
 from dbos import DBOS, SetWorkflowID  # noqa: E402
-from sqlalchemy import func, make_url, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from pao_backend.auth import Identity  # noqa: E402
 from pao_backend.catalog.service import CatalogService  # noqa: E402
@@ -47,6 +46,7 @@ from pao_backend.orchestration import engine as engine_runtime  # noqa: E402
 from pao_backend.orchestration import service  # noqa: E402
 from pao_backend.persistence.tables import RequestRow  # noqa: E402
 from pao_backend.settings import Settings  # noqa: E402
+from tests.support.databases import postgres_database  # noqa: E402
 
 BARE_QUEUE = "bench-bare"
 TOPIC = "bench.child"
@@ -128,15 +128,8 @@ def database(backend: str) -> Iterator[str]:
         yield ""
         return
     server = os.environ.get("PAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    admin = make_url(server).set(database="postgres").render_as_string(hide_password=False)
-    name = f"pao_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database(server) as url:
+        yield url
 
 
 VALUES = {"name": "bench", "app": {"image": "ghcr.io/example/bench:1.0.0"}}

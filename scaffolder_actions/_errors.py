@@ -18,7 +18,7 @@ and the fix; `details` carries machine-readable context (status, per-field `erro
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 FailureClass = Literal[
     "invalid_input",
@@ -31,16 +31,7 @@ FailureClass = Literal[
     "cancelled",
 ]
 
-FAILURE_CLASSES: tuple[FailureClass, ...] = (
-    "invalid_input",
-    "credentials_refused",
-    "backend_rejected",
-    "backend_unavailable",
-    "timeout",
-    "ticket_rejected",
-    "configuration",
-    "cancelled",
-)
+FAILURE_CLASSES: tuple[FailureClass, ...] = get_args(FailureClass)
 
 
 class ActionError(Exception):

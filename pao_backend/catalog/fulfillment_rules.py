@@ -186,17 +186,6 @@ def _template_position(
             found = lines[row].find(snippet, found + 1)
         row, col = row + 1, 0
     return line, column
-    row, col = line - 1, column - 1
-    seen = 0
-    while row < len(lines):
-        found = lines[row].find(snippet, col)
-        while found >= 0:
-            if seen == occurrence:
-                return row + 1, found + 1
-            seen += 1
-            found = lines[row].find(snippet, found + 1)
-        row, col = row + 1, 0
-    return line, column
 
 
 def check_item_variables(doc: ParsedDocument, item: CatalogItem, context: CatalogContext) -> None:

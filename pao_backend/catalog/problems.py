@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -25,3 +25,7 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a finding (CLI `--format json`, the catalog and calendar APIs)."""
+        return asdict(self)

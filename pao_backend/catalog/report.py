@@ -158,18 +158,7 @@ def format_report(report: ValidationReport, fmt: Format) -> str:
     if fmt == "json":
         return json.dumps(
             {
-                "problems": [
-                    {
-                        "path": p.path,
-                        "line": p.line,
-                        "column": p.column,
-                        "severity": p.severity,
-                        "code": p.code,
-                        "message": p.message,
-                        "hint": p.hint,
-                    }
-                    for p in report.problems
-                ],
+                "problems": [p.to_dict() for p in report.problems],
                 "documents": report.documents,
                 "errors": report.errors,
                 "warnings": report.warnings,

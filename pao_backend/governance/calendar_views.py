@@ -50,18 +50,7 @@ def calendar_document(
         "timezone": calendar.timezone.key if calendar is not None else None,
         "windows": windows,
         "frozenNow": [w["id"] for w in windows if w["activeNow"]],
-        "findings": [
-            {
-                "path": p.path,
-                "line": p.line,
-                "column": p.column,
-                "severity": p.severity,
-                "code": p.code,
-                "message": p.message,
-                "hint": p.hint,
-            }
-            for p in store.problems
-        ],
+        "findings": [p.to_dict() for p in store.problems],
     }
     if catalog_id:
         document["verdict"] = calendar_verdict_document(

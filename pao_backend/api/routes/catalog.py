@@ -216,24 +216,12 @@ def list_teams(catalog: CatalogDep) -> list[dict[str, Any]]:
     return [team.model_dump(by_alias=True) for _, team in sorted(catalog.teams.items())]
 
 
-def _finding(problem: Problem) -> dict[str, Any]:
-    return {
-        "path": problem.path,
-        "line": problem.line,
-        "column": problem.column,
-        "severity": problem.severity,
-        "code": problem.code,
-        "message": problem.message,
-        "hint": problem.hint,
-    }
-
-
 def _findings(problems: list[Problem], etag: str) -> dict[str, Any]:
     return {
         "etag": etag,
         "errors": sum(1 for p in problems if p.is_error),
         "warnings": sum(1 for p in problems if not p.is_error),
-        "findings": [_finding(p) for p in problems],
+        "findings": [p.to_dict() for p in problems],
     }
 
 
