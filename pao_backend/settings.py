@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     # Engine.
     executor_id: str = "pao-local"
-    app_version: str = "pao-1"
+    app_version: str = "pao-2"
     workers: bool = True
     heartbeat_seconds: float = 5.0
     stale_after_seconds: float = 30.0

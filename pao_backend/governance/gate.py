@@ -176,60 +176,70 @@ def _event(engine: Engine, session: Any, request_id: str, result: Verdict) -> No
     )
 
 
-def _check_hold(request_id: str, resuming: bool = False) -> dict[str, Any]:
+def _check_hold(request_id: str, resuming: bool = False, begin: bool = False) -> dict[str, Any]:
+    """Ask the calendar in one transaction; `begin`: when it lets the request go, also mark it running
+    and add its components (`begun`, as steps.begin_request returns them)."""
     engine = current_engine()
-    now = clock()
-    holdable = ("submitted", "scheduled", "running") if resuming else ("submitted", "scheduled")
     with engine.db.transaction() as session:
         request = repo.require_request(session, request_id, for_update=True)
-        if request.cancel_requested_at is not None:
-            return {"state": "cancelled", "wait": 0.0}
-        if request.state not in holdable:
-            return {"state": "go", "wait": 0.0}
-        hold_row = session.get(CalendarHoldRow, request_id)
-        approved = hold_row.approved_windows if hold_row is not None else set()
-        calendar = calendar_store(engine.settings.catalog_dir).current()
-        result = verdict(
-            calendar, _facts(engine, request, repo.components(session, request_id)), now, approved=approved
-        )
-        if result.kind == "allowed":
-            if hold_row is not None and hold_row.released_at is None:
-                hold_row.verdict = "released"
-                hold_row.released_at = utcnow()
-                hold_row.updated_at = utcnow()
-                _event(engine, session, request_id, result)
-            if request.state == "scheduled":
-                steps.set_request_state(
-                    session, engine, request, "running", reason=f"change calendar: {result.message}"
-                )
-            state, wait = "go", 0.0
-        else:
-            # Accepted requests are never refused later: a refuse window that began meanwhile holds them.
-            end = result.until or result.next_possible
-            if result.kind == "needs_approval":
-                end = min(w.occurrence.end for w in result.windows)
-            wait = MAX_WAIT_SECONDS if end is None else (end - now).total_seconds()
-            wait = max(0.05, min(wait, MAX_WAIT_SECONDS))
-            verdict_name = "needs_approval" if result.kind == "needs_approval" else "scheduled"
-            changed = hold_row is None or hold_row.verdict != verdict_name or hold_row.until != end
-            if hold_row is None:
-                hold_row = CalendarHoldRow(request_id=request_id, created_at=utcnow(), approvals=[])
-                session.add(hold_row)
-            hold_row.verdict = verdict_name
-            hold_row.message = result.message[:1000]
-            hold_row.windows = [w.to_dict() for w in result.windows]
-            hold_row.until = end
-            hold_row.roles = list(result.roles)
-            hold_row.released_at = None
+        decision = _decide(session, engine, request, resuming)
+        if begin and decision["state"] == "go":
+            decision["begun"] = steps.begin_in(session, engine, request)
+    engine.hub.notify(request_id)
+    return decision
+
+
+def _decide(session: Any, engine: Engine, request: RequestRow, resuming: bool) -> dict[str, Any]:
+    now = clock()
+    request_id = request.id
+    holdable = ("submitted", "scheduled", "running") if resuming else ("submitted", "scheduled")
+    if request.cancel_requested_at is not None:
+        return {"state": "cancelled", "wait": 0.0}
+    if request.state not in holdable:
+        return {"state": "go", "wait": 0.0}
+    hold_row = session.get(CalendarHoldRow, request_id)
+    approved = hold_row.approved_windows if hold_row is not None else set()
+    calendar = calendar_store(engine.settings.catalog_dir).current()
+    result = verdict(
+        calendar, _facts(engine, request, repo.components(session, request_id)), now, approved=approved
+    )
+    if result.kind == "allowed":
+        if hold_row is not None and hold_row.released_at is None:
+            hold_row.verdict = "released"
+            hold_row.released_at = utcnow()
             hold_row.updated_at = utcnow()
-            if request.state in ("submitted", "running"):
-                steps.set_request_state(
-                    session, engine, request, "scheduled", reason=f"change calendar: {result.message}"
-                )
-            if changed:
-                _event(engine, session, request_id, result)
-            state = "wait"
-    engine.hub.notify()
+            _event(engine, session, request_id, result)
+        if request.state == "scheduled":
+            steps.set_request_state(
+                session, engine, request, "running", reason=f"change calendar: {result.message}"
+            )
+        state, wait = "go", 0.0
+    else:
+        # Accepted requests are never refused later: a refuse window that began meanwhile holds them.
+        end = result.until or result.next_possible
+        if result.kind == "needs_approval":
+            end = min(w.occurrence.end for w in result.windows)
+        wait = MAX_WAIT_SECONDS if end is None else (end - now).total_seconds()
+        wait = max(0.05, min(wait, MAX_WAIT_SECONDS))
+        verdict_name = "needs_approval" if result.kind == "needs_approval" else "scheduled"
+        changed = hold_row is None or hold_row.verdict != verdict_name or hold_row.until != end
+        if hold_row is None:
+            hold_row = CalendarHoldRow(request_id=request_id, created_at=utcnow(), approvals=[])
+            session.add(hold_row)
+        hold_row.verdict = verdict_name
+        hold_row.message = result.message[:1000]
+        hold_row.windows = [w.to_dict() for w in result.windows]
+        hold_row.until = end
+        hold_row.roles = list(result.roles)
+        hold_row.released_at = None
+        hold_row.updated_at = utcnow()
+        if request.state in ("submitted", "running"):
+            steps.set_request_state(
+                session, engine, request, "scheduled", reason=f"change calendar: {result.message}"
+            )
+        if changed:
+            _event(engine, session, request_id, result)
+        state = "wait"
     return {"state": state, "wait": wait}
 
 
@@ -238,6 +248,26 @@ async def check_hold(request_id: str, resuming: bool = False) -> dict[str, Any]:
     """Ask the calendar; move the request to scheduled (held) or running (released)."""
     result: dict[str, Any] = await asyncio.to_thread(_check_hold, request_id, resuming)
     return result
+
+
+@DBOS.step(name="pao.start_request")
+async def start_request(request_id: str) -> dict[str, Any]:
+    """The first calendar check; when nothing holds the request, it is marked running in the same step."""
+    result: dict[str, Any] = await asyncio.to_thread(_check_hold, request_id, False, True)
+    return result
+
+
+async def admit(request_id: str) -> dict[str, Any] | None:
+    """Start the request once the calendar lets it: its components (as steps.begin_request returns them),
+    or None when it was cancelled first. Called by the request workflow before anything runs."""
+    decision = await start_request(request_id)
+    if decision["state"] == "go":
+        return dict(decision["begun"])
+    if decision["state"] == "wait":
+        await DBOS.recv_async(GATE_TOPIC, timeout_seconds=float(decision["wait"]))
+        if await hold(request_id) == "go":
+            return await steps.begin_request(request_id)
+    return None
 
 
 async def hold(request_id: str, *, resuming: bool = False) -> str:

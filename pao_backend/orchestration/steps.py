@@ -39,6 +39,10 @@ from scaffolder_actions import ActionResult, run_action
 
 log = logging.getLogger("pao.steps")
 
+# An action attempt's result: {"state": completed|failed|cancelled} plus "request": completed when the
+# step completed the request too (its last component).
+ActionOutcome = dict[str, str]
+
 # How often a running action checks whether another process asked to cancel its request.
 CANCEL_CHECK_SECONDS = 0.25
 
@@ -172,6 +176,17 @@ def _close_component(
         set_component_state(session, engine, component, state)
 
 
+def _close_fused(
+    session: Session, engine: Engine, request: RequestRow, component: ComponentRow, state: str
+) -> str | None:
+    """Close the component (a fused step's end); when it was the request's last, complete the request in
+    the same transaction and return its state, so the request workflow needs no settle step."""
+    _close_component(session, engine, request, component, state)
+    if state == "completed" and _complete_if_done(session, engine, request, repo.components(session, request.id)):
+        return request.state
+    return None
+
+
 def _completion(session: Session, engine: Engine, request: RequestRow, message: str) -> None:
     events.append(
         session,
@@ -201,14 +216,17 @@ async def _in_thread(fn: Any, *args: Any) -> Any:
 # ---- request steps ------------------------------------------------------------------------------
 
 
+def begin_in(session: Session, engine: Engine, request: RequestRow) -> dict[str, Any]:
+    """Mark the (locked) request running; its state and components (id, dependsOn, state, round)."""
+    if request.state == "submitted" and request.cancel_requested_at is None:
+        set_request_state(session, engine, request, "running")
+    return {"state": request.state, "components": component_summary(repo.components(session, request.id))}
+
+
 def _begin_request(request_id: str) -> dict[str, Any]:
     engine = current_engine()
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id, for_update=True)
-        if request.state == "submitted" and request.cancel_requested_at is None:
-            set_request_state(session, engine, request, "running")
-        rows = repo.components(session, request_id)
-        result = {"state": request.state, "components": component_summary(rows)}
+        result = begin_in(session, engine, repo.require_request(session, request_id, for_update=True))
     engine.hub.notify(request_id)
     return result
 
@@ -227,39 +245,51 @@ def _settle_request(request_id: str) -> str:
         rows = repo.components(session, request_id)
         if request.state in ("completed", "aborted", "cancelled"):
             return request.state
-        if all(c.state == "completed" for c in rows):
-            set_request_state(session, engine, request, "completed")
-            _finish_cleanup(session, engine, request)
-            _completion(session, engine, request, "Request completed: every component is done")
-        elif request.cancel_requested_at is not None:
-            for c in rows:
-                if c.state in ("pending", "failed"):
-                    set_component_state(session, engine, c, "cancelled")
-            set_request_state(session, engine, request, "cancelled")
-            _finish_cleanup(session, engine, request)
-            _completion(session, engine, request, "Request cancelled")
-        else:
-            failed = next((c for c in rows if c.state == "failed"), None)
-            if failed is not None and failed.error:
-                request.error = {"componentId": failed.component_id, **failed.error}
-                catalog = engine.catalog()
-                team = catalog.teams.get(failed.team) if catalog is not None else None
-                guidance = guidance_for_error(
-                    failed.error,
-                    escalation=escalation_for(team, team_id=failed.team or None),
-                    can_escalate=bool(failed.manual_actions) and failed.mode == "automatic",
-                )
-                request.guidance = guidance.to_dict()
-            set_request_state(session, engine, request, "failed")
-            _completion(
-                session,
-                engine,
-                request,
-                "Request failed and waits for a person: retry, abort or cancel",
-            )
+        if not _complete_if_done(session, engine, request, rows):
+            _settle_unfinished(session, engine, request, rows)
         state = request.state
     engine.hub.notify(request_id)
     return state
+
+
+def _complete_if_done(session: Session, engine: Engine, request: RequestRow, rows: list[ComponentRow]) -> bool:
+    """Complete the request when every component completed; whether it did."""
+    if not all(c.state == "completed" for c in rows):
+        return False
+    set_request_state(session, engine, request, "completed")
+    _finish_cleanup(session, engine, request)
+    _completion(session, engine, request, "Request completed: every component is done")
+    return True
+
+
+def _settle_unfinished(session: Session, engine: Engine, request: RequestRow, rows: list[ComponentRow]) -> None:
+    """Nothing runs and something did not complete: the request is cancelled, or failed and waits."""
+    if request.cancel_requested_at is not None:
+        for c in rows:
+            if c.state in ("pending", "failed"):
+                set_component_state(session, engine, c, "cancelled")
+        set_request_state(session, engine, request, "cancelled")
+        _finish_cleanup(session, engine, request)
+        _completion(session, engine, request, "Request cancelled")
+    else:
+        failed = next((c for c in rows if c.state == "failed"), None)
+        if failed is not None and failed.error:
+            request.error = {"componentId": failed.component_id, **failed.error}
+            catalog = engine.catalog()
+            team = catalog.teams.get(failed.team) if catalog is not None else None
+            guidance = guidance_for_error(
+                failed.error,
+                escalation=escalation_for(team, team_id=failed.team or None),
+                can_escalate=bool(failed.manual_actions) and failed.mode == "automatic",
+            )
+            request.guidance = guidance.to_dict()
+        set_request_state(session, engine, request, "failed")
+        _completion(
+            session,
+            engine,
+            request,
+            "Request failed and waits for a person: retry, abort or cancel",
+        )
 
 
 @DBOS.step(name="pao.settle_request")
@@ -389,6 +419,8 @@ class Prepared:
         self.key: str = kw.get("key", "")
         self.requester: str = kw.get("requester", "")
         self.metadata: dict[str, Any] = kw.get("metadata", {})
+        # Set when this step also completed the request (its last component).
+        self.request_state: str | None = kw.get("request_state")
 
 
 def _run_event(session: Session, engine: Engine, run: ActionRunRow, kind: str, **body: Any) -> None:
@@ -567,9 +599,8 @@ def prepare_action(
                     f"{action_label(done)} already done; reused",
                     reused=True,
                 )
-            if fused and last:
-                _close_component(session, engine, request, component, "completed")
-            return Prepared(state="completed")
+            settled = _close_fused(session, engine, request, component, "completed") if fused and last else None
+            return Prepared(state="completed", request_state=settled)
         if request.cancel_requested_at is not None:
             return Prepared(state="cancelled")
         # A ticket keeps its key across a person's retries (the action finds its ticket instead of
@@ -646,12 +677,13 @@ def _finish_action(
     *,
     fused: bool = False,
     last: bool = False,
-) -> str:
+) -> ActionOutcome:
     engine = current_engine()
+    settled = None
     with engine.db.transaction() as session:
         request, component, run = load_run(session, request_id, component_id, index, round)
         if run.state != "running":
-            return run.state
+            return {"state": run.state}
         log_events(session, engine, run, result)
         error: dict[str, Any] | None = result.error.to_dict() if result.error is not None else None
         outputs: dict[str, Any] = {}
@@ -671,9 +703,9 @@ def _finish_action(
             )
             state = "completed"
         if fused and (last or state != "completed"):
-            _close_component(session, engine, request, component, state)
+            settled = _close_fused(session, engine, request, component, state)
     engine.hub.notify(request_id)
-    return state
+    return {"state": state, "request": settled} if settled else {"state": state}
 
 
 def load_run(
@@ -740,17 +772,19 @@ async def run_cancellable(
 
 async def execute_action(
     request_id: str, component_id: str, index: int, round: int, *, fused: bool = False, last: bool = False
-) -> str:
+) -> ActionOutcome:
     """Run one action attempt: reuse it if done, render its input, run it, record the outcome."""
     engine = current_engine()
     prepared: Prepared = await asyncio.to_thread(
         functools.partial(prepare_action, request_id, component_id, index, round, fused=fused, last=last)
     )
     if prepared.state != "running" or prepared.action is None:
-        return prepared.state
+        if prepared.request_state:
+            return {"state": prepared.state, "request": prepared.request_state}
+        return {"state": prepared.state}
     workspace = component_workspace(engine, request_id, component_id)
     result = await run_cancellable(engine, request_id, prepared, workspace)
-    state: str = await asyncio.to_thread(
+    outcome: ActionOutcome = await asyncio.to_thread(
         functools.partial(
             _finish_action,
             request_id,
@@ -763,14 +797,15 @@ async def execute_action(
             last=last,
         )
     )
-    return state
+    return outcome
 
 
 @DBOS.step(name="pao.run_action")
 async def run_action_step(
     request_id: str, component_id: str, index: int, round: int, fused: bool = False, last: bool = False
-) -> str:
-    """One action attempt as a DBOS step; returns the action's state (completed/failed/cancelled).
+) -> ActionOutcome:
+    """One action attempt as a DBOS step: the action's state (completed/failed/cancelled), and `request`
+    when the step also completed the request.
 
     `fused`: the step also starts the component and, when the action is its last or does not complete,
     ends it — so a component of default actions costs one step per action."""

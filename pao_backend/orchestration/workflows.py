@@ -51,7 +51,8 @@ ActionExecutor = Callable[[ActionCall], Awaitable[str]]
 
 async def run_as_step(call: ActionCall) -> str:
     """The default executor: the whole action is one step."""
-    return await steps.run_action_step(call.request_id, call.component_id, call.index, call.round)
+    outcome = await steps.run_action_step(call.request_id, call.component_id, call.index, call.round)
+    return outcome["state"]
 
 
 _EXECUTORS: dict[str, ActionExecutor] = {}
@@ -77,6 +78,7 @@ async def component_workflow(
     types = actions
     begun = ended = False
     state = "running"
+    request_state = None  # set when this component's last step also completed the request
     if types is None or not types or executor_for(types[0]) is not run_as_step:
         start = await steps.begin_component(request_id, component_id, round)
         state, types, begun = start["state"], start["actions"], True
@@ -86,9 +88,10 @@ async def component_workflow(
             last = index == len(types) - 1
             if executor is run_as_step:
                 # The step starts and ends the component itself (one step instead of three).
-                state = await steps.run_action_step(
+                outcome = await steps.run_action_step(
                     request_id, component_id, index, round, fused=True, last=last
                 )
+                state, request_state = outcome["state"], outcome.get("request")
                 ended = last or state != "completed"
             else:
                 if not begun:
@@ -102,7 +105,10 @@ async def component_workflow(
             state = "completed"
         if not ended:
             state = await steps.end_component(request_id, component_id, state)
-    await DBOS.send_async(request_id, {"id": component_id, "state": state}, topic=COMPONENT_TOPIC)
+    message = {"id": component_id, "state": state}
+    if request_state:
+        message["request"] = request_state
+    await DBOS.send_async(request_id, message, topic=COMPONENT_TOPIC)
     return state
 
 
@@ -117,11 +123,13 @@ async def _start(request_id: str, component: dict[str, Any]) -> None:
 
 @DBOS.workflow(name="pao.request")
 async def request_workflow(request_id: str) -> str:
-    # calendar (G): a freeze window or a missing approval holds the request (durably) before it starts.
-    if await calendar_gate.hold(request_id) == "cancelled":
+    # calendar (G): a freeze window or a missing approval holds the request (durably) before it starts;
+    # when nothing holds it, the same step marks it running.
+    begun = await calendar_gate.admit(request_id)
+    if begun is None:
         return await steps.settle_request(request_id)
-    begun = await steps.begin_request(request_id)
     components: dict[str, dict[str, Any]] = {c["id"]: c for c in begun["components"]}
+    settled = None  # the last component's step completed the request: no settle step needed
     while True:
         for component in components.values():
             if component["state"] == "pending" and all(
@@ -133,7 +141,10 @@ async def request_workflow(request_id: str) -> str:
             message = await DBOS.recv_async(COMPONENT_TOPIC, timeout_seconds=COMPONENT_WAIT_SECONDS)
             if message is not None:
                 components[message["id"]]["state"] = message["state"]
+                settled = message.get("request")
             continue
+        if settled == "completed":
+            return settled
         state = await steps.settle_request(request_id)
         if state != "failed":
             return state
@@ -147,3 +158,4 @@ async def request_workflow(request_id: str) -> str:
         if control["op"] == "retry" and await calendar_gate.hold(request_id, resuming=True) == "cancelled":
             return await steps.settle_request(request_id)
         components = {c["id"]: c for c in result["components"]}
+        settled = None
