@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import functools
 import logging
 import shutil
 from collections.abc import Mapping
@@ -182,7 +181,8 @@ def _close_fused(
     """Close the component (a fused step's end); when it was the request's last, complete the request in
     the same transaction and return its state, so the request workflow needs no settle step."""
     _close_component(session, engine, request, component, state)
-    if state == "completed" and _complete_if_done(session, engine, request, repo.components(session, request.id)):
+    if state == "completed" and repo.all_components_completed(session, request.id):
+        _complete(session, engine, request)
         return request.state
     return None
 
@@ -245,24 +245,25 @@ def _settle_request(request_id: str) -> str:
         rows = repo.components(session, request_id)
         if request.state in ("completed", "aborted", "cancelled"):
             return request.state
-        if not _complete_if_done(session, engine, request, rows):
+        if all(c.state == "completed" for c in rows):
+            _complete(session, engine, request)
+        else:
             _settle_unfinished(session, engine, request, rows)
         state = request.state
     engine.hub.notify(request_id)
     return state
 
 
-def _complete_if_done(session: Session, engine: Engine, request: RequestRow, rows: list[ComponentRow]) -> bool:
-    """Complete the request when every component completed; whether it did."""
-    if not all(c.state == "completed" for c in rows):
-        return False
+def _complete(session: Session, engine: Engine, request: RequestRow) -> None:
+    """Every component completed: so did the request."""
     set_request_state(session, engine, request, "completed")
     _finish_cleanup(session, engine, request)
     _completion(session, engine, request, "Request completed: every component is done")
-    return True
 
 
-def _settle_unfinished(session: Session, engine: Engine, request: RequestRow, rows: list[ComponentRow]) -> None:
+def _settle_unfinished(
+    session: Session, engine: Engine, request: RequestRow, rows: list[ComponentRow]
+) -> None:
     """Nothing runs and something did not complete: the request is cancelled, or failed and waits."""
     if request.cancel_requested_at is not None:
         for c in rows:
@@ -528,18 +529,9 @@ def complete_run(
 
 @dataclass
 class _PreRendered:
-    type: str | None = None
     rendered: RenderedAction | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     error: str | None = None
-
-
-def _render_input(engine: Engine, request_id: str, component_id: str, index: int) -> _PreRendered:
-    """The action's concrete input from the request's values, secrets and outputs so far (read-only)."""
-    with engine.db.reading() as session:
-        request = repo.require_request(session, request_id, with_system=True)
-        component = repo.require_component(session, request_id, component_id)
-        return _render_with(engine, session, request, component, index)
 
 
 def _render_with(
@@ -563,8 +555,8 @@ def _render_with(
             endpoints=engine.settings.resolved_endpoints,
         )
     except PaoError as exc:
-        return _PreRendered(type=spec.get("type"), error=exc.message)
-    return _PreRendered(type=spec.get("type"), rendered=rendered, secrets=secrets)
+        return _PreRendered(error=exc.message)
+    return _PreRendered(rendered=rendered, secrets=secrets)
 
 
 def prepare_action(
@@ -573,11 +565,8 @@ def prepare_action(
     """Open an action run. `fused`: this step also starts the component (first action) and ends it when the
     outcome is known here (cancelled, reused last action) — one step per action instead of three."""
     engine = current_engine()
-    # SQLite: read and render before taking the (process-wide) write lock, so it is held briefly.
-    # PostgreSQL locks rows, not the database: render inside the one transaction.
-    pre = _render_input(engine, request_id, component_id, index) if engine.db.is_sqlite else None
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id, for_update=fused, with_system=pre is None)
+        request = repo.require_request(session, request_id, for_update=fused, with_system=True)
         component = repo.require_component(session, request_id, component_id)
         if fused and request.cancel_requested_at is not None:
             _close_component(session, engine, request, component, "cancelled")
@@ -599,7 +588,9 @@ def prepare_action(
                     f"{action_label(done)} already done; reused",
                     reused=True,
                 )
-            settled = _close_fused(session, engine, request, component, "completed") if fused and last else None
+            settled = None
+            if fused and last:
+                settled = _close_fused(session, engine, request, component, "completed")
             return Prepared(state="completed", request_state=settled)
         if request.cancel_requested_at is not None:
             return Prepared(state="cancelled")
@@ -609,8 +600,8 @@ def prepare_action(
         run = next((r for r in runs if r.attempt == round), None)
         if run is not None and run.state != "running":
             return Prepared(state=run.state)
-        if pre is None:  # before the run row is added: it is then written once, with its input
-            pre = _render_with(engine, session, request, component, index)
+        # Rendered before the run row is added: the row is then written once, with its input.
+        pre = _render_with(engine, session, request, component, index)
         if run is None:
             run = ActionRunRow(
                 request_id=request_id,
@@ -624,7 +615,7 @@ def prepare_action(
             )
             session.add(run)
         action = Action.model_validate(spec)
-        if pre.error is not None or pre.rendered is None or pre.type != spec.get("type"):
+        if pre.error is not None or pre.rendered is None:
             session.flush()
             fail_run(
                 session,
@@ -632,7 +623,7 @@ def prepare_action(
                 run,
                 component,
                 {
-                    "message": pre.error or "the action changed while it was prepared; retry",
+                    "message": pre.error or "the action could not be rendered",
                     "failureClass": "configuration",
                     "details": {},
                 },
@@ -775,27 +766,15 @@ async def execute_action(
 ) -> ActionOutcome:
     """Run one action attempt: reuse it if done, render its input, run it, record the outcome."""
     engine = current_engine()
-    prepared: Prepared = await asyncio.to_thread(
-        functools.partial(prepare_action, request_id, component_id, index, round, fused=fused, last=last)
-    )
+    prepared: Prepared = prepare_action(request_id, component_id, index, round, fused=fused, last=last)
     if prepared.state != "running" or prepared.action is None:
         if prepared.request_state:
             return {"state": prepared.state, "request": prepared.request_state}
         return {"state": prepared.state}
     workspace = component_workspace(engine, request_id, component_id)
     result = await run_cancellable(engine, request_id, prepared, workspace)
-    outcome: ActionOutcome = await asyncio.to_thread(
-        functools.partial(
-            _finish_action,
-            request_id,
-            component_id,
-            index,
-            round,
-            prepared.action,
-            result,
-            fused=fused,
-            last=last,
-        )
+    outcome: ActionOutcome = _finish_action(
+        request_id, component_id, index, round, prepared.action, result, fused=fused, last=last
     )
     return outcome
 

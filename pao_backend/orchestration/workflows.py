@@ -144,7 +144,7 @@ async def request_workflow(request_id: str) -> str:
                 settled = message.get("request")
             continue
         if settled == "completed":
-            return settled
+            return "completed"
         state = await steps.settle_request(request_id)
         if state != "failed":
             return state

@@ -97,6 +97,16 @@ def components(session: Session, request_id: str) -> list[ComponentRow]:
     )
 
 
+def all_components_completed(session: Session, request_id: str) -> bool:
+    """Whether every component of the request completed (one count, no rows loaded)."""
+    unfinished = session.scalar(
+        select(func.count())
+        .select_from(ComponentRow)
+        .where(ComponentRow.request_id == request_id, ComponentRow.state != "completed")
+    )
+    return not unfinished
+
+
 def require_component(session: Session, request_id: str, component_id: str) -> ComponentRow:
     row = session.scalar(
         select(ComponentRow).where(
