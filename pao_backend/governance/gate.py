@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -246,14 +245,14 @@ def _decide(session: Any, engine: Engine, request: RequestRow, resuming: bool) -
 @DBOS.step(name="pao.calendar_check")
 async def check_hold(request_id: str, resuming: bool = False) -> dict[str, Any]:
     """Ask the calendar; move the request to scheduled (held) or running (released)."""
-    result: dict[str, Any] = await asyncio.to_thread(_check_hold, request_id, resuming)
+    result: dict[str, Any] = _check_hold(request_id, resuming)
     return result
 
 
 @DBOS.step(name="pao.start_request")
 async def start_request(request_id: str) -> dict[str, Any]:
     """The first calendar check; when nothing holds the request, it is marked running in the same step."""
-    result: dict[str, Any] = await asyncio.to_thread(_check_hold, request_id, False, True)
+    result: dict[str, Any] = _check_hold(request_id, begin=True)
     return result
 
 

@@ -4,7 +4,9 @@ Each `@DBOS.step` is idempotent against PAO's tables, because after a crash DBOS
 if its result was not recorded: an action that completed is never run again (its run row says so),
 and an action re-run after a crash sends the same attempt key, so the backend can deduplicate.
 Step results are small dicts/strings without secrets (DBOS stores them in its tables).
-Database work runs in a thread so the engine's event loop keeps moving.
+PAO's transactions here are short (a few statements on a request's rows) and run on the engine's
+event loop: handing each to a thread cost more CPU than the transaction itself (bench/orchestrate.py).
+What may take long — the action's own I/O, cancel checks — is awaited, never run inline.
 """
 
 from __future__ import annotations
@@ -181,10 +183,11 @@ def _close_fused(
     """Close the component (a fused step's end); when it was the request's last, complete the request in
     the same transaction and return its state, so the request workflow needs no settle step."""
     _close_component(session, engine, request, component, state)
-    if state == "completed" and repo.all_components_completed(session, request.id):
+    if state != "completed" or not repo.all_components_completed(session, request.id):
+        return None
+    if request.state not in ("completed", "aborted", "cancelled"):  # not already (a step run again)
         _complete(session, engine, request)
-        return request.state
-    return None
+    return request.state
 
 
 def _completion(session: Session, engine: Engine, request: RequestRow, message: str) -> None:
@@ -209,10 +212,6 @@ def _finish_cleanup(session: Session, engine: Engine, request: RequestRow) -> No
     shutil.rmtree(engine.workspace / request.id, ignore_errors=True)
 
 
-async def _in_thread(fn: Any, *args: Any) -> Any:
-    return await asyncio.to_thread(fn, *args)
-
-
 # ---- request steps ------------------------------------------------------------------------------
 
 
@@ -234,7 +233,7 @@ def _begin_request(request_id: str) -> dict[str, Any]:
 @DBOS.step(name="pao.begin_request")
 async def begin_request(request_id: str) -> dict[str, Any]:
     """Mark the request running; return its components (id, dependsOn, state, round)."""
-    result: dict[str, Any] = await _in_thread(_begin_request, request_id)
+    result: dict[str, Any] = _begin_request(request_id)
     return result
 
 
@@ -296,7 +295,7 @@ def _settle_unfinished(
 @DBOS.step(name="pao.settle_request")
 async def settle_request(request_id: str) -> str:
     """Nothing is running: the request is completed, cancelled, or failed (waiting for a person)."""
-    state: str = await _in_thread(_settle_request, request_id)
+    state: str = _settle_request(request_id)
     return state
 
 
@@ -329,7 +328,7 @@ def _apply_control(request_id: str, operation: str) -> dict[str, Any]:
 @DBOS.step(name="pao.apply_control")
 async def apply_control(request_id: str, operation: str) -> dict[str, Any]:
     """Carry out retry/abort/cancel (the service already moved the request's state)."""
-    result: dict[str, Any] = await _in_thread(_apply_control, request_id, operation)
+    result: dict[str, Any] = _apply_control(request_id, operation)
     return result
 
 
@@ -357,7 +356,7 @@ def _begin_component(request_id: str, component_id: str, round: int) -> dict[str
 @DBOS.step(name="pao.begin_component")
 async def begin_component(request_id: str, component_id: str, round: int) -> dict[str, Any]:
     """Mark the component running (or cancelled); return its action types."""
-    result: dict[str, Any] = await _in_thread(_begin_component, request_id, component_id, round)
+    result: dict[str, Any] = _begin_component(request_id, component_id, round)
     return result
 
 
@@ -378,7 +377,7 @@ def _end_component(request_id: str, component_id: str, state: str) -> str:
 
 @DBOS.step(name="pao.end_component")
 async def end_component(request_id: str, component_id: str, state: str) -> str:
-    final: str = await _in_thread(_end_component, request_id, component_id, state)
+    final: str = _end_component(request_id, component_id, state)
     return final
 
 

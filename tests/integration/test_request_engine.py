@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbos import DBOS
 from fastapi.testclient import TestClient
 
 from pao_backend.app import create_app
+from pao_backend.orchestration import steps
 from pao_backend.settings import Settings
 from tests.conftest import SAMPLE_CATALOG
 from tests.support.databases import dump_postgres, dump_sqlite, postgres_database
@@ -343,3 +345,43 @@ def test_omitted_fields_take_their_defaults_and_are_recorded(pao: Pao) -> None:
     detail = pao.wait(submitted["id"], "completed")
     assert detail["values"]["app"]["image"] == "ghcr.io/example/hello:1.0.0"
     assert detail["values"]["basic"]["storageSize"] == 20
+
+
+def _step_names(workflow_id: str) -> list[str]:
+    return [step["function_name"] for step in DBOS.list_workflow_steps(workflow_id)]
+
+
+def test_a_request_that_completes_records_one_step_to_start_and_one_per_action(pao: Pao) -> None:
+    request_id = pao.submit("bundle-webapp-standard", WEBAPP)["id"]
+    pao.wait(request_id, "completed")
+
+    names = _step_names(request_id)
+    # The calendar check and the start are one step; the last component's step completed the request,
+    # so there is no settle step.
+    assert names.count("pao.start_request") == 1
+    assert not {"pao.calendar_check", "pao.begin_request", "pao.settle_request"} & set(names)
+    for component in ("database", "secrets", "app"):
+        component_steps = _step_names(f"{request_id}:{component}:0")
+        assert [n for n in component_steps if n.startswith("pao.")] == ["pao.run_action"]
+
+
+def test_the_last_step_run_again_after_a_crash_changes_nothing(pao: Pao) -> None:
+    request_id = pao.submit("bundle-webapp-standard", WEBAPP)["id"]
+    pao.wait(request_id, "completed")
+    before = pao.events(request_id)
+
+    # DBOS runs a step again when the process died after its transaction but before the step's result
+    # was recorded: the action is reused and the completed request stays as it was.
+    again = steps.prepare_action(request_id, "app", 0, 0, fused=True, last=True)
+
+    assert (again.state, again.request_state) == ("completed", "completed")
+    assert pao.events(request_id) == before
+    assert pao.detail(request_id)["state"] == "completed"
+
+
+def test_a_failed_request_is_settled_by_its_own_step(pao: Pao) -> None:
+    pao.provisioner.fail_next("/secrets/fail-settle", 500, times=4)
+    request_id = pao.submit("bundle-webapp-standard", {**WEBAPP, "name": "fail-settle"})["id"]
+    pao.wait(request_id, "failed")
+
+    assert _step_names(request_id).count("pao.settle_request") == 1
