@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -117,15 +118,25 @@ class ActionContext(Generic[InputT]):
             return
         self.raise_if_cancelled()
 
-    async def until_cancelled(self, awaitable: Awaitable[T]) -> T:
-        """Await `awaitable`; if the run is cancelled first, cancel it and raise ActionCancelledError."""
-        self.raise_if_cancelled()
-        work: asyncio.Future[T] = asyncio.ensure_future(awaitable)
+    async def until_cancelled(self, awaitable: Awaitable[T], *, timeout: float | None = None) -> T:
+        """Await `awaitable` (TimeoutError after `timeout` seconds); if the run is cancelled first, cancel
+        it and raise ActionCancelledError.
+
+        Pass the coroutine itself, not wrapped in `asyncio.wait_for`: when the caller is cancelled before
+        the work started (a process shutting down), this closes it, so no coroutine is left un-awaited.
+        """
+        try:
+            self.raise_if_cancelled()
+            work: asyncio.Future[T] = asyncio.ensure_future(asyncio.wait_for(awaitable, timeout))
+        except BaseException:
+            _close_unstarted(awaitable)
+            raise
         watch: asyncio.Future[Any] = asyncio.ensure_future(self.cancelled.wait())
         try:
             await asyncio.wait([work, watch], return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
             work.cancel()
+            _close_unstarted(awaitable)
             raise
         finally:
             watch.cancel()
@@ -136,3 +147,8 @@ class ActionContext(Generic[InputT]):
             await work
         self.raise_if_cancelled()
         raise AssertionError("unreachable: cancelled event set but not visible")  # pragma: no cover
+
+
+def _close_unstarted(awaitable: Awaitable[Any]) -> None:
+    if inspect.iscoroutine(awaitable) and inspect.getcoroutinestate(awaitable) == inspect.CORO_CREATED:
+        awaitable.close()

@@ -175,7 +175,7 @@ async def _render(
     )
     try:
         stdout, stderr = await ctx.until_cancelled(
-            asyncio.wait_for(proc.communicate(json.dumps(job).encode()), timeout=timeout)
+            proc.communicate(json.dumps(job).encode()), timeout=timeout
         )
     except TimeoutError:
         raise ActionTimeoutError(

@@ -278,9 +278,7 @@ class _Git:
             env=self.env,
         )
         try:
-            out, err = await self.ctx.until_cancelled(
-                asyncio.wait_for(proc.communicate(), timeout=self.timeout)
-            )
+            out, err = await self.ctx.until_cancelled(proc.communicate(), timeout=self.timeout)
         except TimeoutError:
             raise ActionTimeoutError(
                 f"git {args[0]} on {self.display} did not finish within {self.timeout:g}s; "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import email.utils
 import random
@@ -399,7 +398,7 @@ def create_rest_api_action(
                 retry_after: float | None = None
                 try:
                     response = await ctx.until_cancelled(
-                        asyncio.wait_for(_send(client, inp, headers, content, target), timeout=inp.timeout)
+                        _send(client, inp, headers, content, target), timeout=inp.timeout
                     )
                 except (httpx.TimeoutException, TimeoutError):
                     failure = ActionTimeoutError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import inspect
 import json
 import types
 from pathlib import Path
@@ -17,8 +18,10 @@ from pydantic import Field
 import scaffolder_actions
 from scaffolder_actions import (
     Action,
+    ActionCancelledError,
     ActionContext,
     ActionError,
+    ActionLogger,
     ActionModel,
     ActionRegistry,
     ActionResult,
@@ -237,3 +240,50 @@ def test_registry_lists_sorted_and_refuses_duplicates() -> None:
     with pytest.raises(ValueError, match="already registered"):
         registry.register(greet_action(id="test:alpha"))
     registry.register(greet_action(id="test:alpha"), replace=True)
+
+
+def _context(tmp_path: Path) -> ActionContext[GreetInput]:
+    redactor = Redactor()
+    return ActionContext(
+        input=GreetInput(who="x"),
+        secrets={},
+        workspace=tmp_path,
+        logger=ActionLogger(redactor),
+        redactor=redactor,
+        attempt_key="k",
+    )
+
+
+def test_a_run_stopped_before_its_work_started_leaves_no_coroutine_unawaited(tmp_path: Path) -> None:
+    # A process shutting down stops its loop, then cancels what is pending: the work of a run may
+    # never have started. Left un-awaited, its coroutine is reported when collected (an error here).
+    loop = asyncio.new_event_loop()
+    try:
+        work = asyncio.sleep(10)
+        run = loop.create_task(_context(tmp_path).until_cancelled(work, timeout=5))
+        loop.call_soon(loop.stop)
+        loop.run_forever()  # the run starts its work task, which never gets to run
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+        assert run.cancelled()
+        assert inspect.getcoroutinestate(work) == inspect.CORO_CLOSED
+    finally:
+        loop.close()
+
+
+def test_a_run_cancelled_before_it_waits_closes_its_work(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    ctx.cancelled.set()
+    work = asyncio.sleep(10)
+
+    with pytest.raises(ActionCancelledError):
+        asyncio.run(ctx.until_cancelled(work))
+    assert inspect.getcoroutinestate(work) == inspect.CORO_CLOSED
+
+
+def test_until_cancelled_times_out_as_wait_for_does(tmp_path: Path) -> None:
+    with pytest.raises(TimeoutError):
+        asyncio.run(_context(tmp_path).until_cancelled(asyncio.sleep(10), timeout=0.01))
