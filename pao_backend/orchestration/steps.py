@@ -33,7 +33,7 @@ from pao_backend.orchestration.guidance import escalation_for, guidance_for_erro
 from pao_backend.orchestration.outputs import extract_outputs
 from pao_backend.orchestration.states import transition
 from pao_backend.persistence import requests as repo
-from pao_backend.persistence.secrets import delete_secrets, load_secrets
+from pao_backend.persistence.secrets import decrypt_secrets, delete_secrets
 from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, utcnow
 from pao_backend.templating import Secret
 from scaffolder_actions import ActionResult, run_action
@@ -183,7 +183,7 @@ def _close_fused(
     """Close the component (a fused step's end); when it was the request's last, complete the request in
     the same transaction and return its state, so the request workflow needs no settle step."""
     _close_component(session, engine, request, component, state)
-    if state != "completed" or not repo.all_components_completed(session, request.id):
+    if state != "completed" or not repo.others_completed(session, request.id, component.component_id):
         return None
     if request.state not in ("completed", "aborted", "cancelled"):  # not already (a step run again)
         _complete(session, engine, request)
@@ -534,12 +534,11 @@ class _PreRendered:
 
 
 def _render_with(
-    engine: Engine, session: Session, request: RequestRow, component: ComponentRow, index: int
+    engine: Engine, request: RequestRow, component: ComponentRow, index: int, secrets: dict[str, str]
 ) -> _PreRendered:
     if index >= len(component.actions):
         return _PreRendered(error=f"component {component.component_id} has no action {index + 1}")
     spec = component.actions[index]
-    secrets = load_secrets(session, engine.box, request_id=request.id)
     scope = {
         "current": _with_secrets(component.current, secrets),
         "output": dict(request.outputs),
@@ -565,15 +564,17 @@ def prepare_action(
     outcome is known here (cancelled, reused last action) — one step per action instead of three."""
     engine = current_engine()
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id, for_update=fused, with_system=True)
-        component = repo.require_component(session, request_id, component_id)
+        # Everything is read before anything changes, so the changes are flushed once, at commit.
+        request, component, ciphertext = repo.action_context(
+            session, request_id, component_id, for_update=fused
+        )
+        runs = repo.action_runs_of(session, request_id=request_id, component_id=component_id, index=index)
         if fused and request.cancel_requested_at is not None:
             _close_component(session, engine, request, component, "cancelled")
             return Prepared(state="cancelled")
         if fused:
             _start_component(session, engine, component, round)
         spec = component.actions[index]
-        runs = repo.action_runs_of(session, request_id=request_id, component_id=component_id, index=index)
         done = next((r for r in runs if r.state == "completed"), None)
         if done is not None and done.type != spec.get("type"):  # escalation (J): another action list
             done = None
@@ -600,7 +601,8 @@ def prepare_action(
         if run is not None and run.state != "running":
             return Prepared(state=run.state)
         # Rendered before the run row is added: the row is then written once, with its input.
-        pre = _render_with(engine, session, request, component, index)
+        secrets = decrypt_secrets(engine.box, request_id=request_id, ciphertext=ciphertext)
+        pre = _render_with(engine, request, component, index, secrets)
         if run is None:
             run = ActionRunRow(
                 request_id=request_id,
@@ -702,11 +704,7 @@ def load_run(
     session: Session, request_id: str, component_id: str, index: int, round: int
 ) -> tuple[RequestRow, ComponentRow, ActionRunRow]:
     """The request (locked for the update), component and action run of one attempt."""
-    request = repo.require_request(session, request_id, for_update=True)
-    component = repo.require_component(session, request_id, component_id)
-    run = repo.action_run(
-        session, request_id=request_id, component_id=component_id, index=index, attempt=round
-    )
+    request, component, run = repo.run_context(session, request_id, component_id, index, round)
     assert run is not None
     return request, component, run
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from pao_backend.errors import NotFoundError
@@ -20,6 +20,7 @@ from pao_backend.persistence.tables import (
     AuditRow,
     ComponentRow,
     RequestRow,
+    RequestSecretRow,
     StateChangeRow,
     utcnow,
 )
@@ -97,14 +98,73 @@ def components(session: Session, request_id: str) -> list[ComponentRow]:
     )
 
 
-def all_components_completed(session: Session, request_id: str) -> bool:
-    """Whether every component of the request completed (one count, no rows loaded)."""
-    unfinished = session.scalar(
-        select(func.count())
-        .select_from(ComponentRow)
-        .where(ComponentRow.request_id == request_id, ComponentRow.state != "completed")
-    )
+def others_completed(session: Session, request_id: str, component_id: str) -> bool:
+    """Whether every other component of the request completed (one count, no rows loaded, no flush:
+    the caller's own changes touch only `component_id`)."""
+    with session.no_autoflush:
+        unfinished = session.scalar(
+            select(func.count())
+            .select_from(ComponentRow)
+            .where(
+                ComponentRow.request_id == request_id,
+                ComponentRow.component_id != component_id,
+                ComponentRow.state != "completed",
+            )
+        )
     return not unfinished
+
+
+def action_context(
+    session: Session, request_id: str, component_id: str, *, for_update: bool = False
+) -> tuple[RequestRow, ComponentRow, bytes | None]:
+    """The request (with `.system`; locked if `for_update`), one of its components and its encrypted
+    secrets, in one query: an action step reads them all."""
+    query = (
+        select(RequestRow, ComponentRow, RequestSecretRow.ciphertext)
+        .join(
+            ComponentRow,
+            and_(ComponentRow.request_id == RequestRow.id, ComponentRow.component_id == component_id),
+        )
+        .outerjoin(RequestSecretRow, RequestSecretRow.request_id == RequestRow.id)
+        .where(RequestRow.id == request_id)
+        .options(undefer(RequestRow.system))
+    )
+    if for_update:
+        query = query.with_for_update(of=RequestRow)
+    found = session.execute(query).first()
+    if found is None:
+        require_request(session, request_id)  # says which of the two is missing
+        raise NotFoundError(f"request {request_id} has no component {component_id!r}")
+    return found[0], found[1], found[2]
+
+
+def run_context(
+    session: Session, request_id: str, component_id: str, index: int, attempt: int
+) -> tuple[RequestRow, ComponentRow, ActionRunRow | None]:
+    """The request (locked for the update), one component and its action run of `attempt`, in one query."""
+    query = (
+        select(RequestRow, ComponentRow, ActionRunRow)
+        .join(
+            ComponentRow,
+            and_(ComponentRow.request_id == RequestRow.id, ComponentRow.component_id == component_id),
+        )
+        .outerjoin(
+            ActionRunRow,
+            and_(
+                ActionRunRow.request_id == RequestRow.id,
+                ActionRunRow.component_id == component_id,
+                ActionRunRow.index == index,
+                ActionRunRow.attempt == attempt,
+            ),
+        )
+        .where(RequestRow.id == request_id)
+        .with_for_update(of=RequestRow)
+    )
+    found = session.execute(query).first()
+    if found is None:
+        require_request(session, request_id)
+        raise NotFoundError(f"request {request_id} has no component {component_id!r}")
+    return found[0], found[1], found[2]
 
 
 def require_component(session: Session, request_id: str, component_id: str) -> ComponentRow:

@@ -50,10 +50,15 @@ def store_secrets(session: Session, box: Fernet, *, request_id: str, secrets: di
 
 def load_secrets(session: Session, box: Fernet, *, request_id: str) -> dict[str, str]:
     row = session.scalar(select(RequestSecretRow).where(RequestSecretRow.request_id == request_id))
-    if row is None:
+    return decrypt_secrets(box, request_id=request_id, ciphertext=row.ciphertext if row else None)
+
+
+def decrypt_secrets(box: Fernet, *, request_id: str, ciphertext: bytes | None) -> dict[str, str]:
+    """A request's secrets from their stored ciphertext (None: it has none)."""
+    if ciphertext is None:
         return {}
     try:
-        value = json.loads(box.decrypt(row.ciphertext))
+        value = json.loads(box.decrypt(ciphertext))
     except InvalidToken as exc:
         raise UnavailableError(
             f"the secrets of request {request_id} cannot be decrypted: PAO_SECRET_KEY changed since it was "
