@@ -189,6 +189,8 @@ def _check_hold(request_id: str, resuming: bool = False, begin: bool = False) ->
 
 
 def _decide(session: Any, engine: Engine, request: RequestRow, resuming: bool) -> dict[str, Any]:
+    """The calendar's decision for the locked request — go, wait (seconds) or cancelled — with the hold
+    row, the request's state and the calendar event updated to match."""
     now = clock()
     request_id = request.id
     holdable = ("submitted", "scheduled", "running") if resuming else ("submitted", "scheduled")

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from pao_backend.errors import UnavailableError
@@ -46,11 +46,6 @@ def store_secrets(session: Session, box: Fernet, *, request_id: str, secrets: di
         return
     token = box.encrypt(json.dumps(secrets).encode())
     session.merge(RequestSecretRow(request_id=request_id, ciphertext=token))
-
-
-def load_secrets(session: Session, box: Fernet, *, request_id: str) -> dict[str, str]:
-    row = session.scalar(select(RequestSecretRow).where(RequestSecretRow.request_id == request_id))
-    return decrypt_secrets(box, request_id=request_id, ciphertext=row.ciphertext if row else None)
 
 
 def decrypt_secrets(box: Fernet, *, request_id: str, ciphertext: bytes | None) -> dict[str, str]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from pao_backend.persistence.db import Database
 from pao_backend.persistence.migrate import head_revision, migrate
-from pao_backend.persistence.secrets import delete_secrets, load_secrets, secret_box, store_secrets
-from pao_backend.persistence.tables import RequestRow
+from pao_backend.persistence.secrets import decrypt_secrets, delete_secrets, secret_box, store_secrets
+from pao_backend.persistence.tables import RequestRow, RequestSecretRow
 from pao_backend.settings import Settings
 
 
@@ -26,6 +28,14 @@ def _request(request_id: str) -> RequestRow:
     )
 
 
+def _load(db: Database, box: Fernet, request_id: str) -> dict[str, str]:
+    with db.reading() as session:
+        stored = session.scalar(
+            select(RequestSecretRow.ciphertext).where(RequestSecretRow.request_id == request_id)
+        )
+    return decrypt_secrets(box, request_id=request_id, ciphertext=stored)
+
+
 def test_secrets_are_stored_encrypted_and_deleted(tmp_path: Path) -> None:
     settings = Settings(environment="test", data_dir=tmp_path)
     box = secret_box(settings)
@@ -39,12 +49,10 @@ def test_secrets_are_stored_encrypted_and_deleted(tmp_path: Path) -> None:
         store_secrets(session, box, request_id="r1", secrets={"secret.value": "hunter2-xyz"})
     raw = (tmp_path / "pao.db").read_bytes()
     assert b"hunter2-xyz" not in raw
-    with db.reading() as session:
-        assert load_secrets(session, box, request_id="r1") == {"secret.value": "hunter2-xyz"}
+    assert _load(db, box, "r1") == {"secret.value": "hunter2-xyz"}
     with db.transaction() as session:
         delete_secrets(session, request_id="r1")
-    with db.reading() as session:
-        assert load_secrets(session, box, request_id="r1") == {}
+    assert _load(db, box, "r1") == {}
     db.dispose()
 
 
