@@ -78,6 +78,9 @@ class Action(Generic[InputT]):
     handler: Handler[InputT]
     examples: Sequence[Example] = field(default_factory=tuple)
     supports_dry_run: bool = False
+    # Whether the run gets its workspace folder created; actions that only call out (HTTP, JIRA) skip
+    # the folder and its removal.
+    needs_workspace: bool = True
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):

@@ -92,7 +92,8 @@ async def run_action(
         result.outputs = {}
         return result
 
-    workspace.mkdir(parents=True, exist_ok=True)
+    if action.needs_workspace:
+        workspace.mkdir(parents=True, exist_ok=True)
     ctx: ActionContext[Any] = ActionContext(
         input=validated,
         secrets=secrets,

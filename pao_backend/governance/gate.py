@@ -181,14 +181,17 @@ def _check_hold(request_id: str, resuming: bool = False, begin: bool = False) ->
     engine = current_engine()
     with engine.db.transaction() as session:
         request = repo.require_request(session, request_id, for_update=True)
-        decision = _decide(session, engine, request, resuming)
+        components = repo.components(session, request_id)
+        decision = _decide(session, engine, request, components, resuming)
         if begin and decision["state"] == "go":
-            decision["begun"] = steps.begin_in(session, engine, request)
+            decision["begun"] = steps.begin_in(session, engine, request, components)
     engine.hub.notify(request_id)
     return decision
 
 
-def _decide(session: Any, engine: Engine, request: RequestRow, resuming: bool) -> dict[str, Any]:
+def _decide(
+    session: Any, engine: Engine, request: RequestRow, components: Sequence[ComponentRow], resuming: bool
+) -> dict[str, Any]:
     """The calendar's decision for the locked request — go, wait (seconds) or cancelled — with the hold
     row, the request's state and the calendar event updated to match."""
     now = clock()
@@ -201,9 +204,7 @@ def _decide(session: Any, engine: Engine, request: RequestRow, resuming: bool) -
     hold_row = session.get(CalendarHoldRow, request_id)
     approved = hold_row.approved_windows if hold_row is not None else set()
     calendar = calendar_store(engine.settings.catalog_dir).current()
-    result = verdict(
-        calendar, _facts(engine, request, repo.components(session, request_id)), now, approved=approved
-    )
+    result = verdict(calendar, _facts(engine, request, components), now, approved=approved)
     if result.kind == "allowed":
         if hold_row is not None and hold_row.released_at is None:
             hold_row.verdict = "released"

@@ -215,17 +215,20 @@ def _finish_cleanup(session: Session, engine: Engine, request: RequestRow) -> No
 # ---- request steps ------------------------------------------------------------------------------
 
 
-def begin_in(session: Session, engine: Engine, request: RequestRow) -> dict[str, Any]:
+def begin_in(
+    session: Session, engine: Engine, request: RequestRow, components: list[ComponentRow]
+) -> dict[str, Any]:
     """Mark the (locked) request running; its state and components (id, dependsOn, state, round)."""
     if request.state == "submitted" and request.cancel_requested_at is None:
         set_request_state(session, engine, request, "running")
-    return {"state": request.state, "components": component_summary(repo.components(session, request.id))}
+    return {"state": request.state, "components": component_summary(components)}
 
 
 def _begin_request(request_id: str) -> dict[str, Any]:
     engine = current_engine()
     with engine.db.transaction() as session:
-        result = begin_in(session, engine, repo.require_request(session, request_id, for_update=True))
+        request = repo.require_request(session, request_id, for_update=True)
+        result = begin_in(session, engine, request, repo.components(session, request_id))
     engine.hub.notify(request_id)
     return result
 

@@ -213,4 +213,5 @@ def create_jira_ticket_action(*, tickets: TicketSystem) -> Action[JiraTicketInpu
         handler=handler,
         examples=EXAMPLES,
         supports_dry_run=True,
+        needs_workspace=False,
     )

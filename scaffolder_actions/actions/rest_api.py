@@ -490,4 +490,5 @@ def create_rest_api_action(
         handler=handler,
         examples=EXAMPLES,
         supports_dry_run=True,
+        needs_workspace=False,
     )

@@ -188,6 +188,23 @@ def test_context_carries_attempt_key_metadata_and_workspace(tmp_path: Path) -> N
     assert captured["dry"] is False
 
 
+def test_an_action_that_needs_no_workspace_gets_no_folder(tmp_path: Path) -> None:
+    async def handler(ctx: ActionContext[GreetInput]) -> None:
+        ctx.output("exists", ctx.workspace.exists())
+
+    action = Action(
+        id="test:no-files",
+        description="d",
+        input_model=GreetInput,
+        output_model=None,
+        handler=handler,
+        needs_workspace=False,
+    )
+    result = run(action, {"who": "x"}, tmp_path)
+    assert result.ok and result.outputs == {"exists": False}
+    assert not (tmp_path / "ws").exists()
+
+
 def test_redactor_masks_the_secret_and_its_common_encodings() -> None:
     redactor = Redactor([SECRET, ""])
     encodings = [
