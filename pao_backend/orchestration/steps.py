@@ -44,6 +44,11 @@ log = logging.getLogger("pao.steps")
 # step completed the request too (its last component).
 ActionOutcome = dict[str, str]
 
+
+def _outcome(state: str, request_state: str | None) -> ActionOutcome:
+    return {"state": state, "request": request_state} if request_state else {"state": state}
+
+
 # How often a running action checks whether another process asked to cancel its request.
 CANCEL_CHECK_SECONDS = 0.25
 
@@ -700,7 +705,7 @@ def _finish_action(
         if fused and (last or state != "completed"):
             settled = _close_fused(session, engine, request, component, state)
     engine.hub.notify(request_id)
-    return {"state": state, "request": settled} if settled else {"state": state}
+    return _outcome(state, settled)
 
 
 def load_run(
@@ -768,9 +773,7 @@ async def execute_action(
     engine = current_engine()
     prepared: Prepared = prepare_action(request_id, component_id, index, round, fused=fused, last=last)
     if prepared.state != "running" or prepared.action is None:
-        if prepared.request_state:
-            return {"state": prepared.state, "request": prepared.request_state}
-        return {"state": prepared.state}
+        return _outcome(prepared.state, prepared.request_state)
     workspace = component_workspace(engine, request_id, component_id)
     result = await run_cancellable(engine, request_id, prepared, workspace)
     outcome: ActionOutcome = _finish_action(

@@ -114,28 +114,36 @@ def others_completed(session: Session, request_id: str, component_id: str) -> bo
     return not unfinished
 
 
+def _with_component(component_id: str, *also: Any) -> Any:
+    """SELECT the request, one of its components and `also`, joined."""
+    return select(RequestRow, ComponentRow, *also).join(
+        ComponentRow,
+        and_(ComponentRow.request_id == RequestRow.id, ComponentRow.component_id == component_id),
+    )
+
+
+def _first(session: Session, query: Any, request_id: str, component_id: str) -> Any:
+    found = session.execute(query.where(RequestRow.id == request_id)).first()
+    if found is None:
+        require_request(session, request_id)  # says which of the two is missing
+        raise NotFoundError(f"request {request_id} has no component {component_id!r}")
+    return found
+
+
 def action_context(
     session: Session, request_id: str, component_id: str, *, for_update: bool = False
 ) -> tuple[RequestRow, ComponentRow, bytes | None]:
     """The request (with `.system`; locked if `for_update`), one of its components and its encrypted
     secrets, in one query: an action step reads them all."""
     query = (
-        select(RequestRow, ComponentRow, RequestSecretRow.ciphertext)
-        .join(
-            ComponentRow,
-            and_(ComponentRow.request_id == RequestRow.id, ComponentRow.component_id == component_id),
-        )
+        _with_component(component_id, RequestSecretRow.ciphertext)
         .outerjoin(RequestSecretRow, RequestSecretRow.request_id == RequestRow.id)
-        .where(RequestRow.id == request_id)
         .options(undefer(RequestRow.system))
     )
     if for_update:
         query = query.with_for_update(of=RequestRow)
-    found = session.execute(query).first()
-    if found is None:
-        require_request(session, request_id)  # says which of the two is missing
-        raise NotFoundError(f"request {request_id} has no component {component_id!r}")
-    return found[0], found[1], found[2]
+    request, component, ciphertext = _first(session, query, request_id, component_id)
+    return request, component, ciphertext
 
 
 def run_context(
@@ -143,11 +151,7 @@ def run_context(
 ) -> tuple[RequestRow, ComponentRow, ActionRunRow | None]:
     """The request (locked for the update), one component and its action run of `attempt`, in one query."""
     query = (
-        select(RequestRow, ComponentRow, ActionRunRow)
-        .join(
-            ComponentRow,
-            and_(ComponentRow.request_id == RequestRow.id, ComponentRow.component_id == component_id),
-        )
+        _with_component(component_id, ActionRunRow)
         .outerjoin(
             ActionRunRow,
             and_(
@@ -157,14 +161,10 @@ def run_context(
                 ActionRunRow.attempt == attempt,
             ),
         )
-        .where(RequestRow.id == request_id)
         .with_for_update(of=RequestRow)
     )
-    found = session.execute(query).first()
-    if found is None:
-        require_request(session, request_id)
-        raise NotFoundError(f"request {request_id} has no component {component_id!r}")
-    return found[0], found[1], found[2]
+    request, component, run = _first(session, query, request_id, component_id)
+    return request, component, run
 
 
 def require_component(session: Session, request_id: str, component_id: str) -> ComponentRow:
