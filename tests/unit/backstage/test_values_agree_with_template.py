@@ -197,7 +197,9 @@ def test_pao_and_the_template_pages_accept_and_reject_the_same_values(
     case: tuple[Form, dict[str, Any]],
 ) -> None:
     form, values = case
-    pao = validate_values(form, values)
+    # Without extras, the one PAO-only rule still in play is the data-url shape of a file value (junk
+    # text in a file field): draft-07 has no such format.
+    pao = [e for e in validate_values(form, values) if e.code != "dataUrl"]
     backstage = validate_parameters(values, _template(form))
     assert (pao == []) == (backstage == []), (pao, backstage)
 
