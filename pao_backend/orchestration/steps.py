@@ -16,8 +16,9 @@ import contextlib
 import copy
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,9 @@ def _outcome(state: str, request_state: str | None) -> ActionOutcome:
     return {"state": state, "request": request_state} if request_state else {"state": state}
 
 
-# How often a running action checks whether another process asked to cancel its request.
+# How often a running action checks whether another process asked to cancel its request. An action
+# still running at the first check is recorded as running then (so watchers see it within this time);
+# one that answers sooner is recorded as running and done in one transaction, with its outcome.
 CANCEL_CHECK_SECONDS = 0.25
 
 
@@ -65,6 +68,7 @@ def _record_transition(
     current: str,
     to: str,
     reason: str | None,
+    at: datetime | None = None,
 ) -> str | None:
     """Check `current → to` against the transition table and record it in the state history; returns the
     reason, or None when the table refuses it (a `rejected` event says why)."""
@@ -81,7 +85,13 @@ def _record_transition(
         return None
     why = reason or verdict.reason
     repo.record_state_change(
-        session, request_id=request_id, component_id=component_id, from_state=current, to_state=to, reason=why
+        session,
+        request_id=request_id,
+        component_id=component_id,
+        from_state=current,
+        to_state=to,
+        reason=why,
+        at=at,
     )
     return why
 
@@ -111,8 +121,15 @@ def set_request_state(
 
 
 def set_component_state(
-    session: Session, engine: Engine, component: ComponentRow, to: str, *, reason: str | None = None
+    session: Session,
+    engine: Engine,
+    component: ComponentRow,
+    to: str,
+    *,
+    reason: str | None = None,
+    at: datetime | None = None,
 ) -> bool:
+    """Apply the transition table (`at`: when it happened, if earlier than now)."""
     why = _record_transition(
         session,
         engine,
@@ -122,6 +139,7 @@ def set_component_state(
         component.state,
         to,
         reason,
+        at,
     )
     if why is None:
         return False
@@ -140,7 +158,7 @@ def set_component_state(
         },
     )
     component.state = to
-    now = utcnow()
+    now = at or utcnow()
     if to == "running":
         component.started_at = component.started_at or now
         component.finished_at = None
@@ -162,11 +180,13 @@ def component_summary(rows: list[ComponentRow]) -> list[dict[str, Any]]:
     ]
 
 
-def _start_component(session: Session, engine: Engine, component: ComponentRow, round: int) -> None:
+def _start_component(
+    session: Session, engine: Engine, component: ComponentRow, round: int, at: datetime | None = None
+) -> None:
     """pending/failed → running, in the caller's transaction (a fused first action step)."""
     if component.state in ("pending", "failed"):
         component.round = round
-        set_component_state(session, engine, component, "running")
+        set_component_state(session, engine, component, "running", at=at)
 
 
 def _close_component(
@@ -183,12 +203,23 @@ def _close_component(
 
 
 def _close_fused(
-    session: Session, engine: Engine, request: RequestRow, component: ComponentRow, state: str
+    session: Session,
+    engine: Engine,
+    request: RequestRow,
+    component: ComponentRow,
+    state: str,
+    *,
+    others_completed: bool | None = None,
 ) -> str | None:
     """Close the component (a fused step's end); when it was the request's last, complete the request in
-    the same transaction and return its state, so the request workflow needs no settle step."""
+    the same transaction and return its state, so the request workflow needs no settle step.
+    `others_completed`: already read by the caller (else it is read here)."""
     _close_component(session, engine, request, component, state)
-    if state != "completed" or not repo.others_completed(session, request.id, component.component_id):
+    if state != "completed":
+        return None
+    if others_completed is None:
+        others_completed = repo.others_completed(session, request.id, component.component_id)
+    if not others_completed:
         return None
     if request.state not in ("completed", "aborted", "cancelled"):  # not already (a step run again)
         _complete(session, engine, request)
@@ -417,16 +448,18 @@ def _system_scope(engine: Engine, stored: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Prepared:
-    """What the prepare transaction hands to the run: never stored, may hold secrets."""
+    """What preparing an attempt hands to the run: never stored, may hold secrets."""
 
     def __init__(self, **kw: Any) -> None:
         self.state: str = kw.get("state", "running")
         self.action: Action | None = kw.get("action")
         self.input: dict[str, Any] = kw.get("input", {})
+        self.display: dict[str, Any] = kw.get("display", {})  # the input as shown: secrets masked
         self.secrets: frozenset[str] = kw.get("secrets", frozenset())
         self.key: str = kw.get("key", "")
         self.requester: str = kw.get("requester", "")
         self.metadata: dict[str, Any] = kw.get("metadata", {})
+        self.started_at: datetime = kw.get("started_at") or utcnow()
         # Set when this step also completed the request (its last component).
         self.request_state: str | None = kw.get("request_state")
 
@@ -536,17 +569,18 @@ def complete_run(
 
 @dataclass
 class _PreRendered:
+    action: Action | None = None
     rendered: RenderedAction | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     error: str | None = None
 
 
 def _render_with(
-    engine: Engine, request: RequestRow, component: ComponentRow, index: int, secrets: dict[str, str]
+    engine: Engine, request: RequestRow, component: ComponentRow, index: int, ciphertext: bytes | None
 ) -> _PreRendered:
     if index >= len(component.actions):
         return _PreRendered(error=f"component {component.component_id} has no action {index + 1}")
-    spec = component.actions[index]
+    secrets = decrypt_secrets(engine.box, request_id=request.id, ciphertext=ciphertext)
     scope = {
         "current": _with_secrets(component.current, secrets),
         "output": dict(request.outputs),
@@ -554,38 +588,152 @@ def _render_with(
         "system": _system_scope(engine, request.system or {}),
     }
     try:
+        action = Action.model_validate(component.actions[index])
         rendered = render_action(
-            Action.model_validate(spec),
-            scope,
-            for_display=False,
-            endpoints=engine.settings.resolved_endpoints,
+            action, scope, for_display=False, endpoints=engine.settings.resolved_endpoints
         )
     except PaoError as exc:
         return _PreRendered(error=exc.message)
-    return _PreRendered(rendered=rendered, secrets=secrets)
+    return _PreRendered(action=action, rendered=rendered, secrets=secrets)
+
+
+def _reusable(runs: list[ActionRunRow], spec: Mapping[str, Any]) -> ActionRunRow | None:
+    """The completed run a retry reuses; none when escalation (J) swapped the action list."""
+    done = next((r for r in runs if r.state == "completed"), None)
+    return done if done is not None and done.type == spec.get("type") else None
+
+
+def _key_for(request_id: str, component_id: str, index: int, round: int, spec: Mapping[str, Any]) -> str:
+    # A ticket keeps its key across a person's retries (the action finds its ticket instead of filing a
+    # second one); other actions get a new key per retry round.
+    return attempt_key(request_id, component_id, index, 0 if spec.get("type") == "jira-ticket" else round)
+
+
+def _prepared(
+    request: RequestRow, component: ComponentRow, index: int, key: str, pre: _PreRendered
+) -> Prepared:
+    assert pre.action is not None and pre.rendered is not None
+    component_id = component.component_id
+    return Prepared(
+        state="running",
+        action=pre.action,
+        input=pre.rendered.input,
+        display=pre.rendered.display,
+        secrets=pre.rendered.secrets | frozenset(pre.secrets.values()),
+        key=key,
+        requester=request.requester,
+        metadata={
+            "requestId": request.id,
+            "componentId": component_id,
+            "actionIndex": index,
+            "actionId": f"{component_id}.{index}",
+            "offeringId": request.catalog_id,
+            "itemId": component.item_id,
+            "team": component.team,
+            "requester": request.requester,
+            "user": request.requester,
+            "declaredOutputs": dict(pre.action.outputs),
+        },
+    )
+
+
+def _record_running(
+    session: Session,
+    engine: Engine,
+    component: ComponentRow,
+    run: ActionRunRow | None,
+    prepared: Prepared,
+    *,
+    index: int,
+    round: int,
+    start_component: bool,
+) -> ActionRunRow:
+    """Record the attempt as running (a new run row unless a crashed try left one), and its component
+    too when this is a fused step's first action."""
+    assert prepared.action is not None
+    if start_component:
+        _start_component(session, engine, component, round, at=prepared.started_at)
+    if run is None:
+        run = ActionRunRow(
+            request_id=component.request_id,
+            component_id=component.component_id,
+            index=index,
+            type=prepared.action.type,
+            attempt=round,
+            state="running",
+            attempt_key=prepared.key,
+            started_at=prepared.started_at,
+        )
+        session.add(run)
+    run.input_display = prepared.display
+    action_event(session, engine, run, "running", f"{action_label(run)} started")
+    return run
+
+
+def _ready_to_run(
+    engine: Engine,
+    request: RequestRow,
+    component: ComponentRow,
+    ciphertext: bytes | None,
+    runs: list[ActionRunRow],
+    index: int,
+    round: int,
+) -> Prepared | None:
+    """The prepared attempt when nothing must be written before it runs (the usual case), else None."""
+    if index >= len(component.actions) or request.cancel_requested_at is not None:
+        return None
+    spec = component.actions[index]
+    if _reusable(runs, spec) is not None:
+        return None
+    run = next((r for r in runs if r.attempt == round), None)
+    if run is not None and run.state != "running":
+        return Prepared(state=run.state)
+    pre = _render_with(engine, request, component, index, ciphertext)
+    if pre.rendered is None:
+        return None
+    return _prepared(
+        request, component, index, _key_for(request.id, component.component_id, index, round, spec), pre
+    )
 
 
 def prepare_action(
-    request_id: str, component_id: str, index: int, round: int, *, fused: bool = False, last: bool = False
+    request_id: str,
+    component_id: str,
+    index: int,
+    round: int,
+    *,
+    fused: bool = False,
+    last: bool = False,
+    record: bool = True,
 ) -> Prepared:
-    """Open an action run. `fused`: this step also starts the component (first action) and ends it when the
-    outcome is known here (cancelled, reused last action) — one step per action instead of three."""
+    """Prepare an action attempt: reuse it if done, render its input.
+
+    `record`: record the run as running now. Otherwise this only reads, and the run is recorded by the
+    step's closing transaction, or by `record_running` once the action has run for a moment — so an
+    action that answers at once costs one write transaction, not two.
+    `fused`: this step also starts the component (first action) and ends it when the outcome is known
+    here (cancelled, reused last action) — one step per action instead of three."""
     engine = current_engine()
+    if not record:
+        with engine.db.reading() as session:
+            request, component, ciphertext, runs = repo.action_context(
+                session, request_id, component_id, index
+            )
+            ready = _ready_to_run(engine, request, component, ciphertext, runs, index, round)
+        if ready is not None:
+            return ready
     with engine.db.transaction() as session:
         # Everything is read before anything changes, so the changes are flushed once, at commit.
-        request, component, ciphertext = repo.action_context(
-            session, request_id, component_id, for_update=fused
+        request, component, ciphertext, runs = repo.action_context(
+            session, request_id, component_id, index, for_update=fused
         )
-        runs = repo.action_runs_of(session, request_id=request_id, component_id=component_id, index=index)
         if fused and request.cancel_requested_at is not None:
             _close_component(session, engine, request, component, "cancelled")
             return Prepared(state="cancelled")
         if fused:
             _start_component(session, engine, component, round)
         spec = component.actions[index]
-        done = next((r for r in runs if r.state == "completed"), None)
-        if done is not None and done.type != spec.get("type"):  # escalation (J): another action list
-            done = None
+        done = _reusable(runs, spec)
         if done is not None:
             if done.attempt != round:
                 action_event(
@@ -602,30 +750,26 @@ def prepare_action(
             return Prepared(state="completed", request_state=settled)
         if request.cancel_requested_at is not None:
             return Prepared(state="cancelled")
-        # A ticket keeps its key across a person's retries (the action finds its ticket instead of
-        # filing a second one); other actions get a new key per retry round.
-        key = attempt_key(request_id, component_id, index, 0 if spec.get("type") == "jira-ticket" else round)
         run = next((r for r in runs if r.attempt == round), None)
         if run is not None and run.state != "running":
             return Prepared(state=run.state)
+        key = _key_for(request_id, component_id, index, round, spec)
         # Rendered before the run row is added: the row is then written once, with its input.
-        secrets = decrypt_secrets(engine.box, request_id=request_id, ciphertext=ciphertext)
-        pre = _render_with(engine, request, component, index, secrets)
-        if run is None:
-            run = ActionRunRow(
-                request_id=request_id,
-                component_id=component_id,
-                index=index,
-                type=str(spec.get("type", "")),
-                attempt=round,
-                state="running",
-                attempt_key=key,
-                started_at=utcnow(),
-            )
-            session.add(run)
-        action = Action.model_validate(spec)
-        if pre.error is not None or pre.rendered is None:
-            session.flush()
+        pre = _render_with(engine, request, component, index, ciphertext)
+        if pre.rendered is None:
+            if run is None:
+                run = ActionRunRow(
+                    request_id=request_id,
+                    component_id=component_id,
+                    index=index,
+                    type=str(spec.get("type", "")),
+                    attempt=round,
+                    state="running",
+                    attempt_key=key,
+                    started_at=utcnow(),
+                )
+                session.add(run)
+                session.flush()
             fail_run(
                 session,
                 engine,
@@ -640,31 +784,37 @@ def prepare_action(
             if fused:
                 _close_component(session, engine, request, component, "failed")
             return Prepared(state="failed")
-        rendered, secrets = pre.rendered, pre.secrets
-        run.input_display = rendered.display
-        action_event(session, engine, run, "running", f"{action_label(run)} started")
-        prepared = Prepared(
-            state="running",
-            action=action,
-            input=rendered.input,
-            secrets=rendered.secrets | frozenset(secrets.values()),
-            key=key,
-            requester=request.requester,
-            metadata={
-                "requestId": request_id,
-                "componentId": component_id,
-                "actionIndex": index,
-                "actionId": f"{component_id}.{index}",
-                "offeringId": request.catalog_id,
-                "itemId": component.item_id,
-                "team": component.team,
-                "requester": request.requester,
-                "user": request.requester,
-                "declaredOutputs": dict(action.outputs),
-            },
+        prepared = _prepared(request, component, index, key, pre)
+        _record_running(
+            session, engine, component, run, prepared, index=index, round=round, start_component=False
         )
     engine.hub.notify(request_id)
     return prepared
+
+
+def record_running(
+    request_id: str, component_id: str, index: int, round: int, prepared: Prepared, *, fused: bool
+) -> bool:
+    """The action has been running for a moment: record it, so watchers see it running. Returns whether
+    its request was asked to cancel (read in the same transaction)."""
+    engine = current_engine()
+    with engine.db.transaction() as session:
+        context = repo.run_context(session, request_id, component_id, index, round)
+        cancel = context.request.cancel_requested_at is not None
+        if context.run is not None:
+            return cancel
+        _record_running(
+            session,
+            engine,
+            context.component,
+            None,
+            prepared,
+            index=index,
+            round=round,
+            start_component=fused,
+        )
+    engine.hub.notify(request_id)
+    return cancel
 
 
 def _finish_action(
@@ -672,7 +822,7 @@ def _finish_action(
     component_id: str,
     index: int,
     round: int,
-    action: Action,
+    prepared: Prepared,
     result: ActionResult,
     *,
     fused: bool = False,
@@ -680,16 +830,22 @@ def _finish_action(
 ) -> ActionOutcome:
     engine = current_engine()
     settled = None
+    assert prepared.action is not None
     with engine.db.transaction() as session:
-        request, component, run = load_run(session, request_id, component_id, index, round)
-        if run.state != "running":
+        context = repo.run_context(session, request_id, component_id, index, round)
+        request, component, run = context.request, context.component, context.run
+        if run is None:  # it answered before it was recorded as running: recorded now, with its outcome
+            run = _record_running(
+                session, engine, component, None, prepared, index=index, round=round, start_component=fused
+            )
+        elif run.state != "running":
             return {"state": run.state}
         log_events(session, engine, run, result)
         error: dict[str, Any] | None = result.error.to_dict() if result.error is not None else None
         outputs: dict[str, Any] = {}
         if error is None:
             try:
-                outputs = extract_outputs(action, result.outputs)
+                outputs = extract_outputs(prepared.action, result.outputs)
             except PaoError as exc:
                 error = {"message": exc.message, "failureClass": "configuration", "retryable": False}
         if error is not None:
@@ -703,7 +859,9 @@ def _finish_action(
             )
             state = "completed"
         if fused and (last or state != "completed"):
-            settled = _close_fused(session, engine, request, component, state)
+            settled = _close_fused(
+                session, engine, request, component, state, others_completed=context.others_completed
+            )
     engine.hub.notify(request_id)
     return _outcome(state, settled)
 
@@ -712,9 +870,9 @@ def load_run(
     session: Session, request_id: str, component_id: str, index: int, round: int
 ) -> tuple[RequestRow, ComponentRow, ActionRunRow]:
     """The request (locked for the update), component and action run of one attempt."""
-    request, component, run = repo.run_context(session, request_id, component_id, index, round)
-    assert run is not None
-    return request, component, run
+    context = repo.run_context(session, request_id, component_id, index, round)
+    assert context.run is not None
+    return context.request, context.component, context.run
 
 
 def cancel_requested(request_id: str) -> bool:
@@ -731,9 +889,15 @@ def component_workspace(engine: Engine, request_id: str, component_id: str) -> P
 
 
 async def run_cancellable(
-    engine: Engine, request_id: str, prepared: Prepared, workspace: Path
+    engine: Engine,
+    request_id: str,
+    prepared: Prepared,
+    workspace: Path,
+    *,
+    when_slow: Callable[[], bool] | None = None,
 ) -> ActionResult:
-    """Run the prepared action; a cancel of its request (this process or another) sets its `cancelled`."""
+    """Run the prepared action; a cancel of its request (this process or another) sets its `cancelled`.
+    `when_slow` is called instead of the first cancel check (it says whether the request was cancelled)."""
     assert prepared.action is not None
     cancelled = asyncio.Event()
     entry = (asyncio.get_running_loop(), cancelled)
@@ -754,7 +918,11 @@ async def run_cancellable(
             done, _ = await asyncio.wait({task}, timeout=CANCEL_CHECK_SECONDS)
             if done:
                 return task.result()
-            if not cancelled.is_set() and await asyncio.to_thread(cancel_requested, request_id):
+            if when_slow is not None:
+                if when_slow():
+                    cancelled.set()
+                when_slow = None
+            elif not cancelled.is_set() and await asyncio.to_thread(cancel_requested, request_id):
                 cancelled.set()
     finally:
         if not task.done():
@@ -771,15 +939,17 @@ async def execute_action(
 ) -> ActionOutcome:
     """Run one action attempt: reuse it if done, render its input, run it, record the outcome."""
     engine = current_engine()
-    prepared: Prepared = prepare_action(request_id, component_id, index, round, fused=fused, last=last)
+    prepared = prepare_action(request_id, component_id, index, round, fused=fused, last=last, record=False)
     if prepared.state != "running" or prepared.action is None:
         return _outcome(prepared.state, prepared.request_state)
-    workspace = component_workspace(engine, request_id, component_id)
-    result = await run_cancellable(engine, request_id, prepared, workspace)
-    outcome: ActionOutcome = _finish_action(
-        request_id, component_id, index, round, prepared.action, result, fused=fused, last=last
+    result = await run_cancellable(
+        engine,
+        request_id,
+        prepared,
+        component_workspace(engine, request_id, component_id),
+        when_slow=lambda: record_running(request_id, component_id, index, round, prepared, fused=fused),
     )
-    return outcome
+    return _finish_action(request_id, component_id, index, round, prepared, result, fused=fused, last=last)
 
 
 @DBOS.step(name="pao.run_action")

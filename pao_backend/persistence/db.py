@@ -10,7 +10,6 @@ Repositories never commit: the service function opens `Database.transaction()` a
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,19 +129,24 @@ class Database:
         with self._reader() as session:
             yield session
 
-    def lock(self, session: Session, name: str) -> None:
-        """Serialize transactions that take the same named lock (PostgreSQL; SQLite writers are serial)."""
-        if self.is_sqlite:
+    def lock_request(self, session: Session, request_id: str) -> None:
+        """Serialize the transactions that write one request's events, so event ids commit in order
+        (readers resume after the last id they saw). The lock is the request's row lock, which the
+        engine's steps already hold when they read the request FOR UPDATE (then this costs nothing).
+        SQLite writers are serial anyway."""
+        if self.is_sqlite or request_id in locked_requests(session):
             return
-        held: set[str] = session.info.setdefault("pao_locks", set())
-        if name in held:  # held until this transaction ends
-            return
-        held.add(name)
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        session.execute(text("SELECT 1 FROM requests WHERE id = :id FOR UPDATE"), {"id": request_id})
+        locked_requests(session).add(request_id)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def locked_requests(session: Session) -> set[str]:
+    """Ids of the requests whose rows this transaction holds FOR UPDATE (callers that lock one add it)."""
+    held: set[str] = session.info.setdefault("pao_locked_requests", set())
+    return held
 
 
 def insert_at_commit(session: Session, table: Any, row: dict[str, Any]) -> None:

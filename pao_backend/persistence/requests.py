@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, undefer
 
 from pao_backend.errors import NotFoundError
-from pao_backend.persistence.db import insert_at_commit
+from pao_backend.persistence.db import insert_at_commit, locked_requests
 from pao_backend.persistence.tables import (
     ActionRunRow,
     AuditRow,
@@ -34,7 +34,10 @@ def get_request(
         query = query.options(undefer(RequestRow.system))
     if for_update:
         query = query.with_for_update()
-    return session.scalar(query)
+    row = session.scalar(query)
+    if row is not None and for_update:
+        locked_requests(session).add(request_id)
+    return row
 
 
 def require_request(
@@ -98,20 +101,24 @@ def components(session: Session, request_id: str) -> list[ComponentRow]:
     )
 
 
-def others_completed(session: Session, request_id: str, component_id: str) -> bool:
-    """Whether every other component of the request completed (one count, no rows loaded, no flush:
-    the caller's own changes touch only `component_id`)."""
-    with session.no_autoflush:
-        unfinished = session.scalar(
-            select(func.count())
-            .select_from(ComponentRow)
-            .where(
-                ComponentRow.request_id == request_id,
-                ComponentRow.component_id != component_id,
-                ComponentRow.state != "completed",
-            )
+def _others_unfinished(request_id: str, component_id: str) -> Any:
+    """How many other components of the request have not completed (a count, no rows loaded)."""
+    return (
+        select(func.count())
+        .select_from(ComponentRow)
+        .where(
+            ComponentRow.request_id == request_id,
+            ComponentRow.component_id != component_id,
+            ComponentRow.state != "completed",
         )
-    return not unfinished
+    )
+
+
+def others_completed(session: Session, request_id: str, component_id: str) -> bool:
+    """Whether every other component of the request completed (no flush: the caller's own changes touch
+    only `component_id`)."""
+    with session.no_autoflush:
+        return not session.scalar(_others_unfinished(request_id, component_id))
 
 
 def _with_component(component_id: str, *also: Any) -> Any:
@@ -125,33 +132,67 @@ def _with_component(component_id: str, *also: Any) -> Any:
 def _first(session: Session, query: Any, request_id: str, component_id: str) -> Any:
     found = session.execute(query.where(RequestRow.id == request_id)).first()
     if found is None:
-        require_request(session, request_id)  # says which of the two is missing
-        raise NotFoundError(f"request {request_id} has no component {component_id!r}")
+        _missing(session, request_id, component_id)
     return found
 
 
+def _missing(session: Session, request_id: str, component_id: str) -> NoReturn:
+    require_request(session, request_id)  # says which of the two is missing
+    raise NotFoundError(f"request {request_id} has no component {component_id!r}")
+
+
 def action_context(
-    session: Session, request_id: str, component_id: str, *, for_update: bool = False
-) -> tuple[RequestRow, ComponentRow, bytes | None]:
-    """The request (with `.system`; locked if `for_update`), one of its components and its encrypted
-    secrets, in one query: an action step reads them all."""
+    session: Session, request_id: str, component_id: str, index: int, *, for_update: bool = False
+) -> tuple[RequestRow, ComponentRow, bytes | None, list[ActionRunRow]]:
+    """The request (with `.system`; locked if `for_update`), one of its components, its encrypted secrets
+    and every run of the component's action `index`, in one query: an action step reads them all."""
     query = (
-        _with_component(component_id, RequestSecretRow.ciphertext)
+        _with_component(component_id, RequestSecretRow.ciphertext, ActionRunRow)
         .outerjoin(RequestSecretRow, RequestSecretRow.request_id == RequestRow.id)
+        .outerjoin(
+            ActionRunRow,
+            and_(
+                ActionRunRow.request_id == RequestRow.id,
+                ActionRunRow.component_id == component_id,
+                ActionRunRow.index == index,
+            ),
+        )
         .options(undefer(RequestRow.system))
+        .where(RequestRow.id == request_id)
     )
     if for_update:
         query = query.with_for_update(of=RequestRow)
-    request, component, ciphertext = _first(session, query, request_id, component_id)
-    return request, component, ciphertext
+    rows = session.execute(query).all()
+    if not rows:
+        _missing(session, request_id, component_id)
+    request, component, ciphertext, _ = rows[0]
+    if for_update:
+        locked_requests(session).add(request_id)
+    return request, component, ciphertext, [row[3] for row in rows if row[3] is not None]
 
 
-def run_context(
-    session: Session, request_id: str, component_id: str, index: int, attempt: int
-) -> tuple[RequestRow, ComponentRow, ActionRunRow | None]:
-    """The request (locked for the update), one component and its action run of `attempt`, in one query."""
+@dataclass(frozen=True)
+class RunContext:
+    """What an action step's closing transaction reads, in one query."""
+
+    request: RequestRow  # locked for the update
+    component: ComponentRow
+    run: ActionRunRow | None  # None: the run was not recorded yet
+    others_completed: bool  # every other component of the request completed
+
+
+def run_context(session: Session, request_id: str, component_id: str, index: int, attempt: int) -> RunContext:
+    """The request (locked), one component, its action run of `attempt`, and whether the request's other
+    components completed."""
     query = (
-        _with_component(component_id, ActionRunRow)
+        _with_component(
+            component_id,
+            ActionRunRow,
+            # Not correlated with the outer row. On PostgreSQL it reads the statement's snapshot, which
+            # may predate a component finishing at the same moment: then the request workflow settles
+            # the request with a step of its own (a count can only be too high, never too low).
+            _others_unfinished(request_id, component_id).scalar_subquery().correlate(None),
+        )
         .outerjoin(
             ActionRunRow,
             and_(
@@ -163,8 +204,9 @@ def run_context(
         )
         .with_for_update(of=RequestRow)
     )
-    request, component, run = _first(session, query, request_id, component_id)
-    return request, component, run
+    request, component, run, unfinished = _first(session, query, request_id, component_id)
+    locked_requests(session).add(request_id)
+    return RunContext(request, component, run, not unfinished)
 
 
 def require_component(session: Session, request_id: str, component_id: str) -> ComponentRow:
@@ -201,19 +243,6 @@ def action_run(
     )
 
 
-def action_runs_of(session: Session, *, request_id: str, component_id: str, index: int) -> list[ActionRunRow]:
-    """Every attempt of one action of a component."""
-    return list(
-        session.scalars(
-            select(ActionRunRow).where(
-                ActionRunRow.request_id == request_id,
-                ActionRunRow.component_id == component_id,
-                ActionRunRow.index == index,
-            )
-        )
-    )
-
-
 def completed_action_run(
     session: Session, *, request_id: str, component_id: str, index: int
 ) -> ActionRunRow | None:
@@ -236,6 +265,7 @@ def record_state_change(
     from_state: str | None,
     to_state: str,
     reason: str,
+    at: datetime | None = None,
 ) -> None:
     insert_at_commit(
         session,
@@ -246,7 +276,7 @@ def record_state_change(
             "from_state": from_state,
             "to_state": to_state,
             "reason": reason,
-            "at": utcnow(),
+            "at": at or utcnow(),
         },
     )
 

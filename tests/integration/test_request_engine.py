@@ -136,6 +136,26 @@ def test_webapp_bundle_completes_with_outputs_flowing_between_components(pao: Pa
     assert events[-1]["type"] == "completion" and events[-1]["body"]["state"] == "completed"
 
 
+def test_an_action_that_answers_at_once_still_reports_running_before_its_outcome(pao: Pao) -> None:
+    # Such an action is recorded as running in the transaction that records its outcome (one write
+    # instead of two); watchers still see every state, in order.
+    request_id = pao.submit("bundle-webapp-standard", {**WEBAPP, "name": "in-order"})["id"]
+    pao.wait(request_id, "completed")
+    events = pao.events(request_id)
+    for component in ("database", "secrets", "app"):
+        states = [
+            (e["type"], e["body"]["state"])
+            for e in events
+            if e["componentId"] == component and e["type"] in ("component", "action")
+        ]
+        assert states == [
+            ("component", "running"),
+            ("action", "running"),
+            ("action", "completed"),
+            ("component", "completed"),
+        ]
+
+
 def test_invalid_values_are_refused_with_per_field_errors(pao: Pao) -> None:
     response = pao.client.post(
         API,
