@@ -161,5 +161,8 @@ def insert_at_commit(session: Session, table: Any, row: dict[str, Any]) -> None:
 
 def _insert_pending(session: Session) -> None:
     pending: dict[Any, list[dict[str, Any]]] = session.info.pop("pao_inserts", {})
+    # Core-level inserts on the session's connection: plain rows need none of the ORM's statement
+    # handling (the session flushes its own changes after this hook).
+    connection = session.connection()
     for table, rows in pending.items():
-        session.execute(insert(table), rows)
+        connection.execute(insert(table), rows)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, defer, undefer
 
 from pao_backend.errors import NotFoundError
 from pao_backend.persistence.db import insert_at_commit, locked_requests
@@ -171,6 +171,15 @@ def action_context(
     return request, component, ciphertext, [row[3] for row in rows if row[3] is not None]
 
 
+_PLAN_COLUMNS = (
+    RequestRow.values,
+    RequestRow.requester_teams,
+    ComponentRow.current,
+    ComponentRow.actions,
+    ComponentRow.manual_actions,
+)
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What an action step's closing transaction reads, in one query."""
@@ -203,6 +212,8 @@ def run_context(session: Session, request_id: str, component_id: str, index: int
             ),
         )
         .with_for_update(of=RequestRow)
+        # Not needed to record an outcome (loaded on access if ever): the form values and plans.
+        .options(*(defer(c) for c in _PLAN_COLUMNS))
     )
     request, component, run, unfinished = _first(session, query, request_id, component_id)
     locked_requests(session).add(request_id)
