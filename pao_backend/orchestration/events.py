@@ -49,8 +49,8 @@ def append(
     component_id: str | None = None,
     action_index: int | None = None,
 ) -> None:
-    """Add an event in the caller's transaction (the request's lock keeps ids in commit order)."""
-    db.lock_request(session, request_id)
+    """Add an event in the caller's transaction (a per-request lock keeps ids in commit order)."""
+    db.lock_events(session, request_id)
     event_repo.add_event(
         session,
         request_id=request_id,

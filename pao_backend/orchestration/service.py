@@ -36,7 +36,7 @@ from pao_backend.orchestration.states import REQUEST_TERMINAL, backstage_status,
 from pao_backend.orchestration.workflows import CONTROL_TOPIC
 from pao_backend.persistence import events as event_repo
 from pao_backend.persistence import requests as repo
-from pao_backend.persistence.db import locked_requests
+from pao_backend.persistence.db import events_locked
 from pao_backend.persistence.secrets import store_secrets
 from pao_backend.persistence.tables import ComponentRow, RequestRow, utcnow
 from pao_backend.ticketing.waits import dbos_notify, wake_request
@@ -236,9 +236,9 @@ def _store(
         with engine.db.transaction() as session:
             session.add(row)
             session.flush()
-            # Nobody else sees the new row before the commit, so nobody else writes its events: it is
-            # as good as locked (events.append needs no lock statement).
-            locked_requests(session).add(request_id)
+            # Nobody else knows the new request before the commit, so nobody else writes its events:
+            # events.append needs no lock statement.
+            events_locked(session).add(request_id)
             session.add_all(component_rows)
             store_secrets(session, engine.box, request_id=request_id, secrets=request_secrets)
             repo.record_state_change(

@@ -10,6 +10,7 @@ Repositories never commit: the service function opens `Database.transaction()` a
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,23 +130,25 @@ class Database:
         with self._reader() as session:
             yield session
 
-    def lock_request(self, session: Session, request_id: str) -> None:
-        """Serialize the transactions that write one request's events, so event ids commit in order
-        (readers resume after the last id they saw). The lock is the request's row lock, which the
-        engine's steps already hold when they read the request FOR UPDATE (then this costs nothing).
-        SQLite writers are serial anyway."""
-        if self.is_sqlite or request_id in locked_requests(session):
+    def lock_events(self, session: Session, request_id: str) -> None:
+        """Serialize the transactions that write one request's events, so its event ids commit in order
+        (readers resume after the last id they saw): an advisory lock on PostgreSQL, held until the
+        transaction ends; SQLite writers are serial anyway. (Not the request's row lock: transactions
+        that insert rows referencing the request hold a key-share lock on it first, and upgrading that
+        to a row lock can deadlock two of them.)"""
+        if self.is_sqlite or request_id in events_locked(session):
             return
-        session.execute(text("SELECT 1 FROM requests WHERE id = :id FOR UPDATE"), {"id": request_id})
-        locked_requests(session).add(request_id)
+        key = int.from_bytes(hashlib.sha256(f"events:{request_id}".encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        events_locked(session).add(request_id)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def locked_requests(session: Session) -> set[str]:
-    """Ids of the requests whose rows this transaction holds FOR UPDATE (callers that lock one add it)."""
-    held: set[str] = session.info.setdefault("pao_locked_requests", set())
+def events_locked(session: Session) -> set[str]:
+    """Ids of the requests whose events this transaction may write without taking the lock again."""
+    held: set[str] = session.info.setdefault("pao_events_locked", set())
     return held
 
 

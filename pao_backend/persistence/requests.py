@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer, undefer
 
 from pao_backend.errors import NotFoundError
-from pao_backend.persistence.db import insert_at_commit, locked_requests
+from pao_backend.persistence.db import insert_at_commit
 from pao_backend.persistence.tables import (
     ActionRunRow,
     AuditRow,
@@ -34,10 +34,7 @@ def get_request(
         query = query.options(undefer(RequestRow.system))
     if for_update:
         query = query.with_for_update()
-    row = session.scalar(query)
-    if row is not None and for_update:
-        locked_requests(session).add(request_id)
-    return row
+    return session.scalar(query)
 
 
 def require_request(
@@ -166,8 +163,6 @@ def action_context(
     if not rows:
         _missing(session, request_id, component_id)
     request, component, ciphertext, _ = rows[0]
-    if for_update:
-        locked_requests(session).add(request_id)
     return request, component, ciphertext, [row[3] for row in rows if row[3] is not None]
 
 
@@ -216,7 +211,6 @@ def run_context(session: Session, request_id: str, component_id: str, index: int
         .options(*(defer(c) for c in _PLAN_COLUMNS))
     )
     request, component, run, unfinished = _first(session, query, request_id, component_id)
-    locked_requests(session).add(request_id)
     return RunContext(request, component, run, not unfinished)
 
 
