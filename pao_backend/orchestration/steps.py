@@ -7,6 +7,8 @@ Step results are small dicts/strings without secrets (DBOS stores them in its ta
 PAO's transactions here are short (a few statements on a request's rows) and run on the engine's
 event loop: handing each to a thread cost more CPU than the transaction itself (bench/orchestrate.py).
 What may take long — the action's own I/O, cancel checks — is awaited, never run inline.
+An action step reads, runs the action, and writes once: the run is recorded as running together with
+its outcome, or at the first cancel check (CANCEL_CHECK_SECONDS) if the action is still running then.
 """
 
 from __future__ import annotations
