@@ -639,6 +639,30 @@ def _prepared(
     )
 
 
+def _new_run(
+    session: Session,
+    component: ComponentRow,
+    index: int,
+    round: int,
+    action_type: str,
+    key: str,
+    started_at: datetime,
+) -> ActionRunRow:
+    """A running attempt's row, added to the session."""
+    run = ActionRunRow(
+        request_id=component.request_id,
+        component_id=component.component_id,
+        index=index,
+        type=action_type,
+        attempt=round,
+        state="running",
+        attempt_key=key,
+        started_at=started_at,
+    )
+    session.add(run)
+    return run
+
+
 def _record_running(
     session: Session,
     engine: Engine,
@@ -656,17 +680,9 @@ def _record_running(
     if start_component:
         _start_component(session, engine, component, round, at=prepared.started_at)
     if run is None:
-        run = ActionRunRow(
-            request_id=component.request_id,
-            component_id=component.component_id,
-            index=index,
-            type=prepared.action.type,
-            attempt=round,
-            state="running",
-            attempt_key=prepared.key,
-            started_at=prepared.started_at,
+        run = _new_run(
+            session, component, index, round, prepared.action.type, prepared.key, prepared.started_at
         )
-        session.add(run)
     run.input_display = prepared.display
     action_event(session, engine, run, "running", f"{action_label(run)} started")
     return run
@@ -760,17 +776,7 @@ def prepare_action(
         pre = _render_with(engine, request, component, index, ciphertext)
         if pre.rendered is None:
             if run is None:
-                run = ActionRunRow(
-                    request_id=request_id,
-                    component_id=component_id,
-                    index=index,
-                    type=str(spec.get("type", "")),
-                    attempt=round,
-                    state="running",
-                    attempt_key=key,
-                    started_at=utcnow(),
-                )
-                session.add(run)
+                run = _new_run(session, component, index, round, str(spec.get("type", "")), key, utcnow())
                 session.flush()
             fail_run(
                 session,

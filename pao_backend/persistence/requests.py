@@ -138,6 +138,15 @@ def _missing(session: Session, request_id: str, component_id: str) -> NoReturn:
     raise NotFoundError(f"request {request_id} has no component {component_id!r}")
 
 
+def _runs_of(component_id: str, index: int) -> Any:
+    """Join condition: the runs of one action of the joined request's component."""
+    return and_(
+        ActionRunRow.request_id == RequestRow.id,
+        ActionRunRow.component_id == component_id,
+        ActionRunRow.index == index,
+    )
+
+
 def action_context(
     session: Session, request_id: str, component_id: str, index: int, *, for_update: bool = False
 ) -> tuple[RequestRow, ComponentRow, bytes | None, list[ActionRunRow]]:
@@ -146,14 +155,7 @@ def action_context(
     query = (
         _with_component(component_id, RequestSecretRow.ciphertext, ActionRunRow)
         .outerjoin(RequestSecretRow, RequestSecretRow.request_id == RequestRow.id)
-        .outerjoin(
-            ActionRunRow,
-            and_(
-                ActionRunRow.request_id == RequestRow.id,
-                ActionRunRow.component_id == component_id,
-                ActionRunRow.index == index,
-            ),
-        )
+        .outerjoin(ActionRunRow, _runs_of(component_id, index))
         .options(undefer(RequestRow.system))
         .where(RequestRow.id == request_id)
     )
@@ -197,15 +199,7 @@ def run_context(session: Session, request_id: str, component_id: str, index: int
             # the request with a step of its own (a count can only be too high, never too low).
             _others_unfinished(request_id, component_id).scalar_subquery().correlate(None),
         )
-        .outerjoin(
-            ActionRunRow,
-            and_(
-                ActionRunRow.request_id == RequestRow.id,
-                ActionRunRow.component_id == component_id,
-                ActionRunRow.index == index,
-                ActionRunRow.attempt == attempt,
-            ),
-        )
+        .outerjoin(ActionRunRow, and_(_runs_of(component_id, index), ActionRunRow.attempt == attempt))
         .with_for_update(of=RequestRow)
         # Not needed to record an outcome (loaded on access if ever): the form values and plans.
         .options(*(defer(c) for c in _PLAN_COLUMNS))
