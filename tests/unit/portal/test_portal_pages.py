@@ -70,6 +70,13 @@ def test_request_form_has_a_labelled_input_of_the_right_kind_for_every_field(cli
     assert schema["properties"]["basic"]["properties"]["storageSize"]["maximum"] == 2000
 
 
+def test_the_form_buttons_wait_for_the_script_that_handles_them(client: TestClient) -> None:
+    # A click before form.js ran was lost (seen in CI: the plan never appeared); form.js enables them.
+    html = client.get("/offerings/database-postgresql-standard/request").text
+    for button in ("preview-btn", "submit-btn"):
+        assert re.search(rf'<button [^>]*id="{button}"[^>]* disabled>', html), button
+
+
 def test_password_fields_are_never_prefilled(client: TestClient) -> None:
     html = client.get("/offerings/security-secret-standard/request").text
     for tag in re.findall(r'<input type="password"[^>]*>', html):

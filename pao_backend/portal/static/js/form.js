@@ -259,4 +259,6 @@ if (meta.preset) {
     check(field);
   }
 }
+// The buttons come disabled from the server: a click before this module ran would have been lost.
+for (const id of ["preview-btn", "submit-btn"]) document.getElementById(id).disabled = false;
 document.getElementById("f-name").focus();
