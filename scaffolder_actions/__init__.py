@@ -29,6 +29,7 @@ from scaffolder_actions._registry import ActionRegistry
 from scaffolder_actions._run import ActionResult, run_action, validate_input
 from scaffolder_actions.actions import (
     Credential,
+    SharedClients,
     create_cookiecutter_action,
     create_git_commit_action,
     create_jira_ticket_action,
@@ -57,6 +58,7 @@ __all__ = [
     "FailureClass",
     "LogLine",
     "Redactor",
+    "SharedClients",
     "TicketRejectedError",
     "UnknownActionError",
     "create_cookiecutter_action",

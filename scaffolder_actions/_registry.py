@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from scaffolder_actions._action import Action
@@ -15,6 +15,7 @@ class ActionRegistry:
 
     def __init__(self, actions: Iterable[Action[Any]] = ()) -> None:
         self._actions: dict[str, Action[Any]] = {}
+        self._closers: list[Callable[[], None]] = []
         for action in actions:
             self.register(action)
 
@@ -36,6 +37,15 @@ class ActionRegistry:
                 details={"actionId": action_id},
             )
         return action
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Call `closer` on `close()`: for what the actions share (e.g. their HTTP connections)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Release what the actions share; call it when the process stops running actions."""
+        for closer in self._closers:
+            closer()
 
     def list(self) -> list[Action[Any]]:
         """Every action, sorted by id (as Backstage lists them)."""

@@ -23,7 +23,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from cryptography.fernet import Fernet
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 from dbos._queue import Queue
@@ -152,6 +151,10 @@ def shutdown() -> None:
         if engine._heartbeat is not None:
             engine._heartbeat.join(timeout=10)
     _stop_dequeuing()
+    if engine is not None:
+        # While the engine's loop still runs: its idle connections close there, busy ones after their
+        # call (DBOS.destroy cancels those runs; they are recovered on the next start).
+        engine.registry.close()
     DBOS.destroy()
     _current = None
 
@@ -296,6 +299,7 @@ def default_registry(settings: Settings, *, tickets: TicketSystem | None = None)
     name); pao:jira-ticket when a ticket system is given."""
     from scaffolder_actions import (
         Credential,
+        SharedClients,
         create_cookiecutter_action,
         create_git_commit_action,
         create_jira_ticket_action,
@@ -306,19 +310,19 @@ def default_registry(settings: Settings, *, tickets: TicketSystem | None = None)
         name: Credential.from_mapping({k: v.get_secret_value() for k, v in values.items()})
         for name, values in settings.credentials.items()
     }
-    # Loading the CA bundle for every HTTP client costs tens of ms per action: load it once.
-    tls = ssl.create_default_context()
+    # Runs share keep-alive connections (no new TCP or TLS handshake per action); the CA bundle is
+    # loaded once.
+    http = SharedClients(verify=ssl.create_default_context())
     registry = ActionRegistry(
         [
-            create_rest_api_action(
-                client_factory=lambda: httpx.AsyncClient(verify=tls), credentials=credentials
-            ),
+            create_rest_api_action(clients=http, credentials=credentials),
             create_cookiecutter_action(
                 templates_root=settings.templates_dir, allowed_locations=settings.template_locations
             ),
             create_git_commit_action(repositories=settings.resolved_repositories),
         ]
     )
+    registry.on_close(http.close)
     if tickets is not None:
         registry.register(create_jira_ticket_action(tickets=tickets))
     return registry

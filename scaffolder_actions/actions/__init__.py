@@ -6,6 +6,7 @@ from scaffolder_actions.actions.cookiecutter import (
     create_cookiecutter_action,
 )
 from scaffolder_actions.actions.git_commit import GitCommitInput, GitCommitOutput, create_git_commit_action
+from scaffolder_actions.actions.http_clients import SharedClients
 from scaffolder_actions.actions.jira_ticket import (
     JiraTicketInput,
     JiraTicketOutput,
@@ -28,6 +29,7 @@ __all__ = [
     "JiraTicketOutput",
     "RestApiInput",
     "RestApiOutput",
+    "SharedClients",
     "create_cookiecutter_action",
     "create_git_commit_action",
     "create_jira_ticket_action",

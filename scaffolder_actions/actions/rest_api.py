@@ -6,7 +6,8 @@ import base64
 import email.utils
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -24,8 +25,7 @@ from scaffolder_actions._errors import (
     BackendUnavailableError,
     CredentialsRefusedError,
 )
-
-ClientFactory = Callable[[], httpx.AsyncClient]
+from scaffolder_actions.actions.http_clients import SharedClients
 
 _BODY_EXCERPT = 500
 
@@ -355,19 +355,21 @@ async def _send(
 
 def create_rest_api_action(
     *,
-    client_factory: ClientFactory | None = None,
+    clients: SharedClients | None = None,
     credentials: Mapping[str, Credential] | None = None,
 ) -> Action[RestApiInput]:
-    """`pao:rest-api`. `client_factory` makes a fresh httpx.AsyncClient per run (tests plug transports in)."""
+    """`pao:rest-api`. With `clients`, runs share keep-alive connections (whoever owns `clients` closes
+    them); without, each run opens and closes a client of its own."""
     known_credentials: Mapping[str, Credential] = dict(credentials or {})
-    if client_factory is None:
+    if clients is None:
         # Building an SSL context reads the CA bundle (~30 ms); do it once, not per run.
         ssl_context = httpx.create_ssl_context()
 
-        def client_factory() -> httpx.AsyncClient:
+        def client_for_run() -> AbstractAsyncContextManager[httpx.AsyncClient]:
             return httpx.AsyncClient(verify=ssl_context)
 
-    make_client: ClientFactory = client_factory
+    else:
+        client_for_run = clients.client
 
     async def handler(ctx: ActionContext[RestApiInput]) -> None:
         inp = ctx.input
@@ -390,7 +392,7 @@ def create_rest_api_action(
         tries = 1 + inp.retry.attempts
         content = inp.body.encode() if inp.body is not None else None
         failure: ActionError | None = None
-        async with make_client() as client:
+        async with client_for_run() as client:
             for attempt in range(1, tries + 1):
                 ctx.raise_if_cancelled()
                 ctx.logger.info(f"{target} (try {attempt}/{tries})")

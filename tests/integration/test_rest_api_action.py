@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from scaffolder_actions import ActionResult, Credential, create_rest_api_action, run_action
+from scaffolder_actions import (
+    ActionResult,
+    Credential,
+    SharedClients,
+    create_rest_api_action,
+    run_action,
+)
 from tests.support.rest_backend import Reply, RestBackend, refused_url
 
 TOKEN = "tok-9f8e7d6c5b4a"
@@ -414,3 +420,61 @@ def test_a_redirect_to_another_host_is_refused_and_credentials_never_travel(
         assert other.requests == []
     finally:
         other.stop()
+
+
+# ---- shared keep-alive clients -------------------------------------------------------------------
+
+
+def test_shared_clients_reuse_the_connection_and_keep_no_cookies(
+    backend: RestBackend, tmp_path: Path
+) -> None:
+    backend.script("/login", [Reply(200, {"ok": True}, headers={"Set-Cookie": "session=alice; Path=/"})])
+    clients = SharedClients()
+    action = create_rest_api_action(clients=clients)
+
+    async def scenario() -> None:
+        for path in ("/login", "/next", "/next"):
+            result = await run_action(
+                action, {"url": f"{backend.url}{path}"}, workspace=tmp_path, attempt_key="k"
+            )
+            assert result.error is None, result.error
+        async with clients.client() as client:
+            pass
+        await asyncio.to_thread(clients.close)
+        assert client.is_closed
+        # Closed clients are not handed out again: the next run opens a new connection.
+        result = await run_action(
+            action, {"url": f"{backend.url}/after"}, workspace=tmp_path, attempt_key="k"
+        )
+        assert result.error is None
+        await asyncio.to_thread(clients.close)
+
+    asyncio.run(scenario())
+    first, *others = [seen.client for seen in backend.requests]
+    assert others[:2] == [first, first], "runs on one loop share one keep-alive connection"
+    assert others[2] != first
+    assert all("cookie" not in seen.headers for seen in backend.requests), "one run's cookie reached another"
+
+
+def test_closing_shared_clients_lets_a_call_in_flight_finish(backend: RestBackend, tmp_path: Path) -> None:
+    backend.script("/slow", [Reply(200, {"done": True}, delay=0.5)])
+    clients = SharedClients()
+    action = create_rest_api_action(clients=clients)
+
+    async def scenario() -> tuple[ActionResult, bool]:
+        run = asyncio.create_task(
+            run_action(action, {"url": f"{backend.url}/slow"}, workspace=tmp_path, attempt_key="k")
+        )
+        while not backend.seen("/slow"):
+            await asyncio.sleep(0.01)
+        async with clients.client() as client:
+            pass
+        await asyncio.to_thread(clients.close)
+        open_while_busy = not client.is_closed
+        result = await run
+        assert client.is_closed, "the last run closes a retired client"
+        return result, open_while_busy
+
+    result, open_while_busy = asyncio.run(scenario())
+    assert open_while_busy
+    assert result.error is None and result.outputs["body"] == {"done": True}

@@ -33,6 +33,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: str
+    client: str = ""  # the caller's address and port: one per connection
 
 
 class RestBackend:
@@ -91,6 +92,7 @@ class RestBackend:
                     path=self.path,
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=raw.decode("utf-8", "replace"),
+                    client=f"{self.client_address[0]}:{self.client_address[1]}",
                 )
                 reply = backend._next_reply(seen)
                 if reply.delay:
