@@ -735,7 +735,7 @@ def prepare_action(
     if not record:
         with engine.db.reading() as session:
             request, component, ciphertext, runs = repo.action_context(
-                session, request_id, component_id, index
+                session, request_id, component_id, index, to_read=True
             )
             ready = _ready_to_run(engine, request, component, ciphertext, runs, index, round)
         if ready is not None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, defer, undefer
+from sqlalchemy.orm import Session, load_only, undefer
 
 from pao_backend.errors import NotFoundError
 from pao_backend.persistence.db import insert_at_commit
@@ -147,16 +147,46 @@ def _runs_of(component_id: str, index: int) -> Any:
     )
 
 
+# What an action step reads to render and run an action (nothing else: each column costs client CPU).
+_TO_RUN = (
+    load_only(
+        RequestRow.id,
+        RequestRow.catalog_id,
+        RequestRow.requester,
+        RequestRow.state,
+        RequestRow.cancel_requested_at,
+        RequestRow.outputs,
+        RequestRow.system,
+    ),
+    load_only(
+        ComponentRow.request_id,
+        ComponentRow.component_id,
+        ComponentRow.item_id,
+        ComponentRow.team,
+        ComponentRow.current,
+        ComponentRow.actions,
+    ),
+    load_only(ActionRunRow.attempt, ActionRunRow.state, ActionRunRow.type),
+)
+
+
 def action_context(
-    session: Session, request_id: str, component_id: str, index: int, *, for_update: bool = False
+    session: Session,
+    request_id: str,
+    component_id: str,
+    index: int,
+    *,
+    for_update: bool = False,
+    to_read: bool = False,
 ) -> tuple[RequestRow, ComponentRow, bytes | None, list[ActionRunRow]]:
     """The request (with `.system`; locked if `for_update`), one of its components, its encrypted secrets
-    and every run of the component's action `index`, in one query: an action step reads them all."""
+    and every run of the component's action `index`, in one query: an action step reads them all.
+    `to_read`: only the columns needed to render and run the action (for rows that are not changed)."""
     query = (
         _with_component(component_id, RequestSecretRow.ciphertext, ActionRunRow)
         .outerjoin(RequestSecretRow, RequestSecretRow.request_id == RequestRow.id)
         .outerjoin(ActionRunRow, _runs_of(component_id, index))
-        .options(undefer(RequestRow.system))
+        .options(*_TO_RUN if to_read else (undefer(RequestRow.system),))
         .where(RequestRow.id == request_id)
     )
     if for_update:
@@ -168,12 +198,34 @@ def action_context(
     return request, component, ciphertext, [row[3] for row in rows if row[3] is not None]
 
 
-_PLAN_COLUMNS = (
-    RequestRow.values,
-    RequestRow.requester_teams,
-    ComponentRow.current,
-    ComponentRow.actions,
-    ComponentRow.manual_actions,
+# What an action step's closing transaction reads and changes (other columns load if ever touched).
+_TO_RECORD = (
+    load_only(
+        RequestRow.id,
+        RequestRow.state,
+        RequestRow.cancel_requested_at,
+        RequestRow.completion_seq,
+        RequestRow.outputs,
+        RequestRow.error,
+        RequestRow.guidance,
+        RequestRow.started_at,
+        RequestRow.finished_at,
+        RequestRow.updated_at,
+    ),
+    load_only(
+        ComponentRow.request_id,
+        ComponentRow.component_id,
+        ComponentRow.item_id,
+        ComponentRow.team,
+        ComponentRow.mode,
+        ComponentRow.state,
+        ComponentRow.round,
+        ComponentRow.started_at,
+        ComponentRow.finished_at,
+        ComponentRow.outputs,
+        ComponentRow.error,
+        ComponentRow.completed_seq,
+    ),
 )
 
 
@@ -201,8 +253,7 @@ def run_context(session: Session, request_id: str, component_id: str, index: int
         )
         .outerjoin(ActionRunRow, and_(_runs_of(component_id, index), ActionRunRow.attempt == attempt))
         .with_for_update(of=RequestRow)
-        # Not needed to record an outcome (loaded on access if ever): the form values and plans.
-        .options(*(defer(c) for c in _PLAN_COLUMNS))
+        .options(*_TO_RECORD)
     )
     request, component, run, unfinished = _first(session, query, request_id, component_id)
     return RunContext(request, component, run, not unfinished)
