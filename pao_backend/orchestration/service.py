@@ -36,7 +36,7 @@ from pao_backend.orchestration.states import REQUEST_TERMINAL, backstage_status,
 from pao_backend.orchestration.workflows import CONTROL_TOPIC
 from pao_backend.persistence import events as event_repo
 from pao_backend.persistence import requests as repo
-from pao_backend.persistence.db import events_locked
+from pao_backend.persistence.db import add_at_commit, events_locked
 from pao_backend.persistence.secrets import store_secrets
 from pao_backend.persistence.tables import ComponentRow, RequestRow, utcnow
 from pao_backend.ticketing.waits import dbos_notify, wake_request
@@ -234,12 +234,13 @@ def _store(
         )
     try:
         with engine.db.transaction() as session:
-            session.add(row)
-            session.flush()
+            # Inserted at commit, the request first: nothing here reads them back.
+            add_at_commit(session, row)
+            for component_row in component_rows:
+                add_at_commit(session, component_row)
             # Nobody else knows the new request before the commit, so nobody else writes its events:
             # events.append needs no lock statement.
             events_locked(session).add(request_id)
-            session.add_all(component_rows)
             store_secrets(session, engine.box, request_id=request_id, secrets=request_secrets)
             repo.record_state_change(
                 session,

@@ -36,6 +36,7 @@ from pao_backend.orchestration.guidance import escalation_for, guidance_for_erro
 from pao_backend.orchestration.outputs import extract_outputs
 from pao_backend.orchestration.states import transition
 from pao_backend.persistence import requests as repo
+from pao_backend.persistence.db import add_at_commit
 from pao_backend.persistence.secrets import decrypt_secrets, delete_secrets
 from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, utcnow
 from pao_backend.templating import Secret
@@ -648,7 +649,7 @@ def _new_run(
     key: str,
     started_at: datetime,
 ) -> ActionRunRow:
-    """A running attempt's row, added to the session."""
+    """A running attempt's row, inserted when the transaction commits."""
     run = ActionRunRow(
         request_id=component.request_id,
         component_id=component.component_id,
@@ -659,7 +660,7 @@ def _new_run(
         attempt_key=key,
         started_at=started_at,
     )
-    session.add(run)
+    add_at_commit(session, run)
     return run
 
 
@@ -777,7 +778,6 @@ def prepare_action(
         if pre.rendered is None:
             if run is None:
                 run = _new_run(session, component, index, round, str(spec.get("type", "")), key, utcnow())
-                session.flush()
             fail_run(
                 session,
                 engine,

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, make_url, text
+from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pao_backend.settings import Settings
@@ -154,18 +154,39 @@ def events_locked(session: Session) -> set[str]:
 
 def insert_at_commit(session: Session, table: Any, row: dict[str, Any]) -> None:
     """Insert `row` into `table` when the transaction commits, together with the transaction's other
-    rows for that table (one executemany instead of one INSERT per row; append-only rows need no id)."""
-    pending: dict[Any, list[dict[str, Any]]] | None = session.info.get("pao_inserts")
+    rows for that table (one executemany instead of one INSERT per row; append-only rows need no id).
+    Tables are written in the order they were first given (a parent before the rows that refer to it)."""
+    _pending(session).setdefault(table, []).append(row)
+
+
+def add_at_commit(session: Session, row: Any) -> None:
+    """Insert the new ORM object `row` at commit, with the values it has then — kept out of the session:
+    for rows nothing reads back before the commit (no unit of work, no RETURNING of their id)."""
+    _pending(session).setdefault(row.__table__, []).append(row)
+
+
+def _pending(session: Session) -> dict[Any, list[Any]]:
+    pending: dict[Any, list[Any]] | None = session.info.get("pao_inserts")
     if pending is None:
         pending = session.info["pao_inserts"] = {}
         event.listen(session, "before_commit", _insert_pending, once=True)
-    pending.setdefault(table, []).append(row)
+    return pending
 
 
 def _insert_pending(session: Session) -> None:
-    pending: dict[Any, list[dict[str, Any]]] = session.info.pop("pao_inserts", {})
+    pending: dict[Any, list[Any]] = session.info.pop("pao_inserts", {})
     # Core-level inserts on the session's connection: plain rows need none of the ORM's statement
     # handling (the session flushes its own changes after this hook).
     connection = session.connection()
     for table, rows in pending.items():
-        connection.execute(insert(table), rows)
+        # One executemany per set of columns given; columns not given take their defaults.
+        batches: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for row in rows:
+            values = row if isinstance(row, dict) else _set_columns(table, row)
+            batches.setdefault(frozenset(values), []).append(values)
+        for batch in batches.values():
+            connection.execute(insert(table), batch)
+
+
+def _set_columns(table: Any, row: Any) -> dict[str, Any]:
+    return {key: value for key, value in inspect(row).dict.items() if key in table.c}

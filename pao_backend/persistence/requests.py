@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, load_only, undefer
 
 from pao_backend.errors import NotFoundError
-from pao_backend.persistence.db import insert_at_commit
+from pao_backend.persistence.db import add_at_commit, insert_at_commit
 from pao_backend.persistence.tables import (
     ActionRunRow,
     AuditRow,
@@ -342,7 +342,8 @@ def state_changes(session: Session, request_id: str) -> list[StateChangeRow]:
 def add_audit(
     session: Session, *, actor: str, action: str, target_type: str, target_id: str, details: dict[str, Any]
 ) -> None:
-    session.add(
+    add_at_commit(
+        session,
         AuditRow(
             actor=actor,
             action=action,
@@ -350,5 +351,5 @@ def add_audit(
             target_id=target_id,
             details=details,
             at=utcnow(),
-        )
+        ),
     )

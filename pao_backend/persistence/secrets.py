@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from pao_backend.errors import UnavailableError
+from pao_backend.persistence.db import add_at_commit
 from pao_backend.persistence.tables import RequestSecretRow
 from pao_backend.settings import Settings
 
@@ -42,10 +43,11 @@ def _development_key(path: Path) -> bytes:
 
 
 def store_secrets(session: Session, box: Fernet, *, request_id: str, secrets: dict[str, str]) -> None:
+    """Store a new request's secrets, encrypted, when its transaction commits."""
     if not secrets:
         return
     token = box.encrypt(json.dumps(secrets).encode())
-    session.merge(RequestSecretRow(request_id=request_id, ciphertext=token))
+    add_at_commit(session, RequestSecretRow(request_id=request_id, ciphertext=token))
 
 
 def decrypt_secrets(box: Fernet, *, request_id: str, ciphertext: bytes | None) -> dict[str, str]:
