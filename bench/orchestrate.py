@@ -1,7 +1,7 @@
 """Benchmark: PAO's durable engine against the bare engine (DBOS) doing the same shape of work.
 
     .venv/bin/python bench/orchestrate.py [--requests 500] [--latency-requests 40]
-                                          [--backend sqlite|postgres|both]
+                                          [--backend sqlite|postgres|both] [--rounds 2]
 
 PAO: requests of a 3-component automatic bundle (database → secrets → app, each one rest-api action)
 against a loopback provisioner that answers at once. Bare: a DBOS workflow that runs three child
@@ -11,10 +11,14 @@ launched with the configuration PAO gives it, on a fresh database, with only its
 queue of the other side costs polling CPU (up to 7 ms per component on PostgreSQL when the bare
 engine's queue was polled during PAO's run).
 
-Printed: time per component (latency phase: one request at a time; request time / 3; median and p99),
-components per second (throughput phase: all requests submitted at once) with the process's CPU time per
-component (the throughput run is CPU-bound, so the two ratios agree), the ratios, and the latency
-from a state change (the event's commit) to its arrival at a subscriber (the code path SSE uses).
+Each side runs `--rounds` times (default 2), alternating which goes first: this machine's speed drifts by
+tens of percent over minutes, and a side measured only in a slow spell would lose for it.
+
+Printed: time per component (latency phase: one request at a time; request time / 3; median and p99 over
+all rounds), components per second (throughput phase: all requests submitted at once; each side's best
+round, every round's figure too) with the process's CPU time per component in that round, the ratios,
+and the latency from a state change (the event's commit) to its arrival at a subscriber (the code path
+SSE uses).
 PostgreSQL uses PAO_TEST_POSTGRES_URL's server (a fresh database, dropped afterwards).
 """
 
@@ -286,26 +290,41 @@ def _launch_bare(settings: Settings) -> None:
     )
 
 
-def run_backend(backend: str, requests: int, latency_requests: int) -> dict[str, float]:
-    # One event loop per side: DBOS makes its executor the loop's default and shuts it down with DBOS.
-    pao = asyncio.run(measure_pao(backend, requests, latency_requests))
-    bare = asyncio.run(measure_bare(backend, requests, latency_requests))
-    events = pao["quiet_events"] + pao["busy_events"]
+def run_backend(backend: str, requests: int, latency_requests: int, rounds: int) -> dict[str, float]:
+    """Each side `rounds` times, alternating which goes first (this machine's speed drifts by tens of
+    percent over minutes, and a side measured only in a slow spell would lose for it): throughput from
+    each side's best round, time per component and event latency from all rounds."""
+    runs: dict[str, list[dict[str, Any]]] = {"pao": [], "bare": []}
+    measure = {"pao": measure_pao, "bare": measure_bare}
+    for round_ in range(rounds):
+        for side in ("pao", "bare") if round_ % 2 == 0 else ("bare", "pao"):
+            # One event loop per run: DBOS makes its executor the loop's default and shuts it down.
+            runs[side].append(asyncio.run(measure[side](backend, requests, latency_requests)))
+    pao, bare = (min(runs[side], key=lambda r: r["elapsed"]) for side in ("pao", "bare"))
+    pao_latencies = [x for r in runs["pao"] for x in r["latencies"]]
+    bare_latencies = [x for r in runs["bare"] for x in r["latencies"]]
+    busy_events = [x for r in runs["pao"] for x in r["busy_events"]]
+    events = [x for r in runs["pao"] for x in r["quiet_events"]] + busy_events
     result = {
-        "pao_median_ms": statistics.median(pao["latencies"]) * 1000,
-        "pao_p99_ms": pct(pao["latencies"], 0.99) * 1000,
-        "bare_median_ms": statistics.median(bare["latencies"]) * 1000,
-        "bare_p99_ms": pct(bare["latencies"], 0.99) * 1000,
+        "pao_median_ms": statistics.median(pao_latencies) * 1000,
+        "pao_p99_ms": pct(pao_latencies, 0.99) * 1000,
+        "bare_median_ms": statistics.median(bare_latencies) * 1000,
+        "bare_p99_ms": pct(bare_latencies, 0.99) * 1000,
         "pao_cps": 3 * requests / pao["elapsed"],
         "bare_cps": 3 * requests / bare["elapsed"],
         "pao_cpu_ms": pao["cpu"] / (3 * requests) * 1000,
         "bare_cpu_ms": bare["cpu"] / (3 * requests) * 1000,
         "event_p50_ms": pct(events, 0.5) * 1000,
         "event_p99_ms": pct(events, 0.99) * 1000,
-        "event_busy_p99_ms": pct(pao["busy_events"], 0.99) * 1000,
-        "failed": pao["failed"],
+        "event_busy_p99_ms": pct(busy_events, 0.99) * 1000,
+        "failed": sum(r["failed"] for r in runs["pao"]),
     }
-    report(backend, requests, result)
+    report(
+        backend,
+        requests,
+        result,
+        rounds={side: [3 * requests / r["elapsed"] for r in runs[side]] for side in runs},
+    )
     return result
 
 
@@ -345,7 +364,7 @@ def bare_unfinished() -> int:
         )
 
 
-def report(backend: str, requests: int, r: dict[str, float]) -> None:
+def report(backend: str, requests: int, r: dict[str, float], rounds: dict[str, list[float]]) -> None:
     added = r["pao_median_ms"] - r["bare_median_ms"]
     share = r["pao_cps"] / r["bare_cps"]
     print(f"\n== {backend}: {requests} requests × 3 components (failed: {int(r['failed'])})")
@@ -356,8 +375,12 @@ def report(backend: str, requests: int, r: dict[str, float]) -> None:
     )
     print(
         f"  throughput           PAO {r['pao_cps']:6.1f} components/s   "
-        f"bare {r['bare_cps']:6.1f} components/s"
+        f"bare {r['bare_cps']:6.1f} components/s (best round)"
     )
+    each = "   ".join(
+        f"{side} " + ", ".join(f"{cps:.1f}" for cps in values) for side, values in rounds.items()
+    )
+    print(f"  each round           {each}")
     print(
         f"  CPU per component    PAO {r['pao_cpu_ms']:6.1f} ms             "
         f"bare {r['bare_cpu_ms']:6.1f} ms (all threads of the process)"
@@ -384,10 +407,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--latency-requests", type=int, default=40)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each side, alternating")
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        run_backend(backend, args.requests, args.latency_requests)
+        run_backend(backend, args.requests, args.latency_requests, args.rounds)
 
 
 if __name__ == "__main__":
