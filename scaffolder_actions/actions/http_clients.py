@@ -22,8 +22,9 @@ import httpx
 log = logging.getLogger("scaffolder_actions.http_clients")
 
 # No cap on connections: a run must never wait for another run's connection (the per-run clients
-# this replaces had none either); idle ones are kept a little while for the next run.
-_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=20, keepalive_expiry=5.0)
+# this replaces had none either). Idle ones are kept for 1 s, less than servers keep theirs (gunicorn
+# 2 s, uvicorn and Node 5 s): a connection the server is closing at that moment would fail the call.
+_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=20, keepalive_expiry=1.0)
 
 
 # Closes scheduled on the caller's own loop (asyncio keeps only weak references to tasks).
