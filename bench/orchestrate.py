@@ -291,9 +291,8 @@ def _launch_bare(settings: Settings) -> None:
 
 
 def run_backend(backend: str, requests: int, latency_requests: int, rounds: int) -> dict[str, float]:
-    """Each side `rounds` times, alternating which goes first (this machine's speed drifts by tens of
-    percent over minutes, and a side measured only in a slow spell would lose for it): throughput from
-    each side's best round, time per component and event latency from all rounds."""
+    """Each side `rounds` times, alternating which goes first: throughput from each side's best round,
+    time per component and event latency from all rounds."""
     runs: dict[str, list[dict[str, Any]]] = {"pao": [], "bare": []}
     measure = {"pao": measure_pao, "bare": measure_bare}
     for round_ in range(rounds):
@@ -301,10 +300,13 @@ def run_backend(backend: str, requests: int, latency_requests: int, rounds: int)
             # One event loop per run: DBOS makes its executor the loop's default and shuts it down.
             runs[side].append(asyncio.run(measure[side](backend, requests, latency_requests)))
     pao, bare = (min(runs[side], key=lambda r: r["elapsed"]) for side in ("pao", "bare"))
-    pao_latencies = [x for r in runs["pao"] for x in r["latencies"]]
-    bare_latencies = [x for r in runs["bare"] for x in r["latencies"]]
-    busy_events = [x for r in runs["pao"] for x in r["busy_events"]]
-    events = [x for r in runs["pao"] for x in r["quiet_events"]] + busy_events
+
+    def pooled(side: str, key: str) -> list[float]:
+        return [x for r in runs[side] for x in r[key]]
+
+    pao_latencies, bare_latencies = pooled("pao", "latencies"), pooled("bare", "latencies")
+    busy_events = pooled("pao", "busy_events")
+    events = pooled("pao", "quiet_events") + busy_events
     result = {
         "pao_median_ms": statistics.median(pao_latencies) * 1000,
         "pao_p99_ms": pct(pao_latencies, 0.99) * 1000,

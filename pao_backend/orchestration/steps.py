@@ -606,6 +606,11 @@ def _reusable(runs: list[ActionRunRow], spec: Mapping[str, Any]) -> ActionRunRow
     return done if done is not None and done.type == spec.get("type") else None
 
 
+def _this_attempt(runs: list[ActionRunRow], round: int) -> ActionRunRow | None:
+    """The run of this round's attempt, if an earlier try (before a crash) recorded one."""
+    return next((r for r in runs if r.attempt == round), None)
+
+
 def _key_for(request_id: str, component_id: str, index: int, round: int, spec: Mapping[str, Any]) -> str:
     # A ticket keeps its key across a person's retries (the action finds its ticket instead of filing a
     # second one); other actions get a new key per retry round.
@@ -704,7 +709,7 @@ def _ready_to_run(
     spec = component.actions[index]
     if _reusable(runs, spec) is not None:
         return None
-    run = next((r for r in runs if r.attempt == round), None)
+    run = _this_attempt(runs, round)
     if run is not None and run.state != "running":
         return Prepared(state=run.state)
     pre = _render_with(engine, request, component, index, ciphertext)
@@ -769,7 +774,7 @@ def prepare_action(
             return Prepared(state="completed", request_state=settled)
         if request.cancel_requested_at is not None:
             return Prepared(state="cancelled")
-        run = next((r for r in runs if r.attempt == round), None)
+        run = _this_attempt(runs, round)
         if run is not None and run.state != "running":
             return Prepared(state=run.state)
         key = _key_for(request_id, component_id, index, round, spec)

@@ -153,7 +153,6 @@ _TO_RUN = (
         RequestRow.id,
         RequestRow.catalog_id,
         RequestRow.requester,
-        RequestRow.state,
         RequestRow.cancel_requested_at,
         RequestRow.outputs,
         RequestRow.system,
