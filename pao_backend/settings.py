@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     engine_database_url: str = ""
     # How often the engine polls its database (queues, messages, results); lower = snappier, more queries.
     engine_poll_seconds: float = 0.01
-    # How often event subscribers look for events written by other processes.
+    # SQLite: how often event subscribers look for events written by other processes (PostgreSQL
+    # notifies every process at commit).
     event_poll_seconds: float = 0.05
     # Seconds the demo provisioner takes to answer (slow enough to watch).
     demo_provisioner_delay: float = 1.5

@@ -1,9 +1,11 @@
 """Request events: written with the state change they describe, then fanned out to subscribers.
 
 Writers append events inside their transaction (`append`) and call `EventHub.notify()` after the
-commit, which wakes every subscriber of this process at once (thread-safe: steps run on the engine's
+commit, which wakes the request's subscribers in this process (thread-safe: steps run on the engine's
 event loop, subscribers on the web server's). Events written by other processes (`pao worker`) are
-noticed by one poller per process that reads the highest event id every `event_poll_seconds`.
+noticed on PostgreSQL by a LISTEN on the channel each such commit notifies (then every process,
+this one included, is woken that way alone), and on SQLite by one poller per process that reads which
+requests have events after the highest id it saw, every `event_poll_seconds`.
 Subscribers then read their request's events after the last id they saw, so nothing is lost or
 repeated and the id doubles as SSE `Last-Event-ID`.
 """
@@ -16,6 +18,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +81,15 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """One subscriber: its loop, its wake-up, and the last event id it read."""
+
+    loop: asyncio.AbstractEventLoop
+    wake: asyncio.Event
+    after: int
+
+
 class EventHub:
     """Wakes subscribers when events may have arrived; subscribers read them from the database."""
 
@@ -86,33 +98,61 @@ class EventHub:
         self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
         # Subscribers by request id: a commit wakes only the subscribers of its request.
-        self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._waiters: dict[str, set[_Waiter]] = {}
         self._seen = 0
         self._poller: asyncio.Task[None] | None = None
+        self._listener: threading.Thread | None = None
+        self._stop_listening = threading.Event()
         # Subscribers' reads get threads of their own: the loop's default pool is small (cores + 4)
         # and shared with everything else that blocks.
         self._readers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pao-events")
 
     def notify(self, request_id: str | None = None) -> None:
-        """Wake the subscribers of `request_id` (None: everybody). Callable from any thread."""
+        """A transaction that wrote `request_id`'s events committed (None: anything may have changed).
+        Callable from any thread. With PostgreSQL's notifications running, the commit's own notification
+        wakes the subscribers instead (waking them here too would make each read twice)."""
+        if self._listener is None:
+            self._wake(request_id)
+
+    def _wake(self, request_id: str | None, *, behind: int | None = None) -> None:
+        """Wake the subscribers of `request_id` (None: everybody); `behind`: only those that have not
+        read that event id yet."""
         with self._lock:
             if request_id is None:
                 waiters = [w for group in self._waiters.values() for w in group]
             else:
                 waiters = list(self._waiters.get(request_id, ()))
-        for loop, event in waiters:
-            if loop.is_closed():
+        for waiter in waiters:
+            if waiter.loop.is_closed():
+                continue
+            if behind is not None and waiter.after >= behind:
                 continue
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(event.set)
+                waiter.loop.call_soon_threadsafe(waiter.wake.set)
 
     async def start(self) -> None:
-        """Start the poller for events written by other processes, on the running loop."""
-        if self._poller is None:
-            self._seen = await asyncio.to_thread(self._last_id)
-            self._poller = asyncio.create_task(self._poll(), name="pao-event-poller")
+        """Start noticing events written by other processes: PostgreSQL's notifications (a thread), or
+        on SQLite a poller on the running loop."""
+        if self._poller is not None or self._listener is not None:
+            return
+        if not self.db.is_sqlite:
+            self._stop_listening.clear()
+            self._listener = threading.Thread(
+                target=self.db.listen_events,
+                args=(self._wake, self._stop_listening),
+                name="pao-events-listener",
+                daemon=True,
+            )
+            self._listener.start()
+            return
+        self._seen = await asyncio.to_thread(self._last_id)
+        self._poller = asyncio.create_task(self._poll(), name="pao-event-poller")
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            self._stop_listening.set()
+            await asyncio.to_thread(self._listener.join)
+            self._listener = None
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -125,15 +165,14 @@ class EventHub:
         with self.db.reading() as session:
             return event_repo.last_event_id(session)
 
-    def _changed(self, after: int) -> tuple[set[str], int]:
+    def _changed(self, after: int) -> dict[str, int]:
         with self.db.reading() as session:
             return event_repo.requests_with_events_after(session, after)
 
     async def _poll(self) -> None:
-        # On PostgreSQL ids are handed out before commit, so an event can become visible after a
-        # higher id was already seen: a wake-up of everybody every second bounds how late it arrives.
+        # SQLite: writers are serial, so event ids become visible in order and one id remembers what
+        # was seen. Subscribers that already read an event (its commit woke them) are not woken again.
         loop = asyncio.get_running_loop()
-        forced = loop.time()
         while True:
             await asyncio.sleep(self.poll_seconds)
             with self._lock:
@@ -141,17 +180,13 @@ class EventHub:
             if idle:
                 continue
             try:
-                changed, last = await loop.run_in_executor(self._readers, self._changed, self._seen)
+                changed = await loop.run_in_executor(self._readers, self._changed, self._seen)
             except Exception:  # a database hiccup must not end the poller
                 log.warning("event poller could not read the events table", exc_info=True)
                 continue
-            self._seen = max(self._seen, last)
-            if loop.time() - forced > 1.0:
-                forced = loop.time()
-                self.notify()
-                continue
-            for request_id in changed:
-                self.notify(request_id)
+            for request_id, last in changed.items():
+                self._seen = max(self._seen, last)
+                self._wake(request_id, behind=last)
 
     def _read(self, request_id: str, after: int) -> list[dict[str, Any]]:
         with self.db.reading() as session:
@@ -168,16 +203,17 @@ class EventHub:
         """Yield the request's events after `after`, forever; yields None after `idle_seconds` of quiet
         (the SSE route sends a keep-alive then)."""
         loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
-        entry = (loop, wake)
+        entry = _Waiter(loop, asyncio.Event(), after)
+        wake = entry.wake
         with self._lock:
             self._waiters.setdefault(request_id, set()).add(entry)
         try:
             while True:
                 wake.clear()
-                events = await loop.run_in_executor(self._readers, self._read, request_id, after)
+                events = await loop.run_in_executor(self._readers, self._read, request_id, entry.after)
+                if events:
+                    entry.after = events[-1]["id"]
                 for event in events:
-                    after = event["id"]
                     yield event
                 # A short read saw everything committed before `wake` was cleared; whatever commits
                 # later sets `wake` again, so there is no need to read once more to find nothing.

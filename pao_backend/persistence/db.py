@@ -11,18 +11,27 @@ Repositories never commit: the service function opens `Database.transaction()` a
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pao_backend.settings import Settings
 
+log = logging.getLogger("pao.db")
+
 _SQLITE_BUSY_MS = 30_000
+# PostgreSQL: every transaction that writes a request's events notifies this channel with the request
+# id; PostgreSQL delivers it when (and only if) the transaction commits.
+EVENTS_CHANNEL = "pao_events"
+# How long the listener waits for a notification before it checks whether it should stop.
+_LISTEN_TICK_SECONDS = 0.2
 
 
 def database_url(settings: Settings) -> str:
@@ -135,12 +144,34 @@ class Database:
         (readers resume after the last id they saw): an advisory lock on PostgreSQL, held until the
         transaction ends; SQLite writers are serial anyway. (Not the request's row lock: transactions
         that insert rows referencing the request hold a key-share lock on it first, and upgrading that
-        to a row lock can deadlock two of them.)"""
+        to a row lock can deadlock two of them.) On PostgreSQL the same statement queues the
+        notification that `listen_events` receives at commit, in every process."""
         if self.is_sqlite or request_id in events_locked(session):
             return
         key = int.from_bytes(hashlib.sha256(f"events:{request_id}".encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, :request_id)"),
+            {"key": key, "channel": EVENTS_CHANNEL, "request_id": request_id},
+        )
         events_locked(session).add(request_id)
+
+    def listen_events(self, on_commit: Callable[[str | None], None], stop: threading.Event) -> None:
+        """PostgreSQL only, blocking until `stop` is set (run it in a thread of its own): calls
+        `on_commit(request_id)` when a transaction that wrote the request's events commits, in any
+        process. While the connection is down events may pass unseen, so after each (re)connect it calls
+        `on_commit(None)`: whoever waits should read again."""
+        url = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    on_commit(None)
+                    while not stop.is_set():
+                        for note in conn.notifies(timeout=_LISTEN_TICK_SECONDS):
+                            on_commit(note.payload)
+            except psycopg.Error:
+                log.warning("lost the events listener's connection; reconnecting in 1 s", exc_info=True)
+                stop.wait(1.0)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -50,11 +50,11 @@ def last_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(EventRow.id))) or 0)
 
 
-def requests_with_events_after(session: Session, after: int) -> tuple[set[str], int]:
-    """Ids of requests that have events after `after`, and the highest event id."""
+def requests_with_events_after(session: Session, after: int) -> dict[str, int]:
+    """The requests that have events after `after`, each with its highest event id."""
     rows = session.execute(
         select(EventRow.request_id, func.max(EventRow.id))
         .where(EventRow.id > after)
         .group_by(EventRow.request_id)
     ).all()
-    return {str(r[0]) for r in rows}, max((int(r[1]) for r in rows), default=after)
+    return {str(r[0]): int(r[1]) for r in rows}
