@@ -8,7 +8,7 @@ PAO's transactions here are short (a few statements on a request's rows) and run
 event loop: handing each to a thread cost more CPU than the transaction itself (bench/orchestrate.py).
 What may take long — the action's own I/O, cancel checks — is awaited, never run inline.
 An action step reads, runs the action, and writes once: the run is recorded as running together with
-its outcome, or at the first cancel check (CANCEL_CHECK_SECONDS) if the action is still running then.
+its outcome, or after RUNNING_NOTICE_SECONDS if the action is still running then.
 """
 
 from __future__ import annotations
@@ -53,9 +53,13 @@ def _outcome(state: str, request_state: str | None) -> ActionOutcome:
     return {"state": state, "request": request_state} if request_state else {"state": state}
 
 
-# How often a running action checks whether another process asked to cancel its request. An action
-# still running at the first check is recorded as running then (so watchers see it within this time);
-# one that answers sooner is recorded as running and done in one transaction, with its outcome.
+# An action still running this long after it started is recorded as running then (watchers see it
+# within this time), together with a first check whether another process asked to cancel its request;
+# one that answers sooner is recorded as running and done in one transaction, with its outcome. Under
+# load an action that answers at once can take a few hundred ms to be seen answering (the event loop is
+# busy), so a shorter time would cost most actions a third transaction.
+RUNNING_NOTICE_SECONDS = 1.0
+# After that, how often a running action checks for a cancel from another process.
 CANCEL_CHECK_SECONDS = 0.25
 
 
@@ -910,7 +914,8 @@ async def run_cancellable(
     when_slow: Callable[[], bool] | None = None,
 ) -> ActionResult:
     """Run the prepared action; a cancel of its request (this process or another) sets its `cancelled`.
-    `when_slow` is called instead of the first cancel check (it says whether the request was cancelled)."""
+    `when_slow` is called after RUNNING_NOTICE_SECONDS instead of the first cancel check (it says whether
+    the request was cancelled)."""
     assert prepared.action is not None
     cancelled = asyncio.Event()
     entry = (asyncio.get_running_loop(), cancelled)
@@ -928,7 +933,8 @@ async def run_cancellable(
     )
     try:
         while True:
-            done, _ = await asyncio.wait({task}, timeout=CANCEL_CHECK_SECONDS)
+            wait = RUNNING_NOTICE_SECONDS if when_slow is not None else CANCEL_CHECK_SECONDS
+            done, _ = await asyncio.wait({task}, timeout=wait)
             if done:
                 return task.result()
             if when_slow is not None:

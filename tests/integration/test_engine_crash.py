@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pao_backend.orchestration.steps import RUNNING_NOTICE_SECONDS
 from tests.conftest import ROOT, SAMPLE_CATALOG
 from tests.support.databases import postgres_database
 from tests.support.provisioner import ProvisionerServer
@@ -114,7 +115,8 @@ def _assert_each_side_effect_once(provisioner: ProvisionerServer, name: str) -> 
 
 @pytest.fixture
 def slow_provisioner() -> Iterator[ProvisionerServer]:
-    provisioner = ProvisionerServer(delay=1.0).start()
+    # Slow enough that an action is recorded as running well before it answers (a call still under way).
+    provisioner = ProvisionerServer(delay=RUNNING_NOTICE_SECONDS + 1.0).start()
     try:
         yield provisioner
     finally:
