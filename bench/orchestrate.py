@@ -58,8 +58,10 @@ from tests.support.databases import postgres_database  # noqa: E402
 BARE_QUEUE = "bench-bare"
 TOPIC = "bench.child"
 ENDED = ("completed", "failed", "cancelled", "aborted")
-# Both sides wait for the throughput phase's end by counting what has not ended, this often.
-WAIT_POLL_SECONDS = 0.05
+# Both sides wait for the throughput phase's end by counting what has not ended, this often, with one
+# Core query each: the harness's own cost stays out of the comparison (at 0.05 s with an ORM session,
+# PAO's count took 2 % of its samples), and the end is seen at most 0.25 s late in runs of a minute or more.
+WAIT_POLL_SECONDS = 0.25
 DEPENDS = {"database": [], "secrets": ["database"], "app": ["database", "secrets"]}
 
 
@@ -161,8 +163,10 @@ async def pao_request(engine: engine_runtime.Engine, catalog: CatalogService, n:
 
 def unfinished(engine: engine_runtime.Engine) -> int:
     """How many requests have not ended yet (the database holds only the bench's)."""
-    with engine.db.reading() as session:
-        return int(session.scalar(select(func.count()).where(RequestRow.state.not_in(ENDED))) or 0)
+    with engine.db.engine.connect() as connection:
+        return int(
+            connection.scalar(select(func.count()).where(RequestRow.__table__.c.state.not_in(ENDED))) or 0
+        )
 
 
 def failed(engine: engine_runtime.Engine) -> int:

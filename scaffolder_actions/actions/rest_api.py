@@ -395,7 +395,8 @@ def create_rest_api_action(
         async with client_for_run() as client:
             for attempt in range(1, tries + 1):
                 ctx.raise_if_cancelled()
-                ctx.logger.info(f"{target} (try {attempt}/{tries})")
+                # One log line per try, when it ends (lines are stored with the outcome anyway).
+                which = f" (try {attempt}/{tries})"
                 started = time.monotonic()
                 retry_after: float | None = None
                 try:
@@ -425,7 +426,8 @@ def create_rest_api_action(
                 else:
                     status = response.status_code
                     elapsed = (time.monotonic() - started) * 1000
-                    ctx.logger.info(f"{target} answered {status} in {elapsed:.0f} ms")
+                    retried = which if attempt > 1 else ""
+                    ctx.logger.info(f"{target} answered {status} in {elapsed:.0f} ms{retried}")
                     details = {
                         "url": inp.url,
                         "method": inp.method,
@@ -475,7 +477,7 @@ def create_rest_api_action(
                     )
                 else:
                     delay, note = _backoff_delay(inp.retry, attempt), ""
-                ctx.logger.warning(f"{target}: {reason}; retrying in {delay:.2f}s{note}")
+                ctx.logger.warning(f"{target}: {reason}{which}; retrying in {delay:.2f}s{note}")
                 await ctx.sleep(delay)
         assert failure is not None
         raise failure
