@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pao_backend.settings import Settings
@@ -82,7 +84,36 @@ def create_db_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=30)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection idle this long is checked before use.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a connection before use when it sat idle in the pool, as `pool_pre_ping` does on every use:
+    after a database restart the idle ones are stale, and a stale one would fail the transaction (an
+    action step) that got it. A connection back within a second is not checked: under load that is almost
+    every use, and the check is one round trip each."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["pao_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("pao_idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"a pooled connection is gone: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("a pooled connection did not answer")
 
 
 def _configure_sqlite(engine: Engine) -> None:
