@@ -361,7 +361,7 @@ async def approve(*, engine: Engine, request_id: str, user: Identity, comment: s
             details={"windows": [w["id"] for w in mine], "comment": comment},
         )
         document = hold_document(row)
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     await wake(request_id)
     assert document is not None
     return document

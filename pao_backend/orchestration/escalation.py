@@ -154,7 +154,7 @@ async def escalate(
             details={"components": [c.component_id for c in escalatable]},
         )
         result = summary(request)
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     await DBOS.send_async(
         request_id,
         {"op": "escalate"},

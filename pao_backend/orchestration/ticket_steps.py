@@ -149,7 +149,7 @@ def _after_filing(
         engine_steps.set_component_state(
             session, engine, component, "waiting", reason=f"ticket {ticket_key} is open"
         )
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return {"state": "waiting", "key": ticket_key, "url": url}
 
 
@@ -294,7 +294,7 @@ def _close(request_id: str, component_id: str, index: int, round: int, snapshot:
                 _resume(session, engine, component, f"ticket {key} is done")
                 state = "completed"
     clear_wait(engine.db, ticket_key=key)
-    engine.hub.notify()
+    engine.hub.notify(request_id)
     return state
 
 
