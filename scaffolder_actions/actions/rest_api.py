@@ -396,7 +396,7 @@ def create_rest_api_action(
             for attempt in range(1, tries + 1):
                 ctx.raise_if_cancelled()
                 # One log line per try, when it ends (lines are stored with the outcome anyway).
-                which = f" (try {attempt}/{tries})"
+                this_try = f" (try {attempt}/{tries})"
                 started = time.monotonic()
                 retry_after: float | None = None
                 try:
@@ -426,7 +426,7 @@ def create_rest_api_action(
                 else:
                     status = response.status_code
                     elapsed = (time.monotonic() - started) * 1000
-                    retried = which if attempt > 1 else ""
+                    retried = this_try if attempt > 1 else ""
                     ctx.logger.info(f"{target} answered {status} in {elapsed:.0f} ms{retried}")
                     details = {
                         "url": inp.url,
@@ -477,7 +477,7 @@ def create_rest_api_action(
                     )
                 else:
                     delay, note = _backoff_delay(inp.retry, attempt), ""
-                ctx.logger.warning(f"{target}: {reason}{which}; retrying in {delay:.2f}s{note}")
+                ctx.logger.warning(f"{target}: {reason}{this_try}; retrying in {delay:.2f}s{note}")
                 await ctx.sleep(delay)
         assert failure is not None
         raise failure

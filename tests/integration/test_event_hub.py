@@ -5,10 +5,10 @@ already read an event is not woken to read it again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +21,7 @@ from pao_backend.persistence.tables import RequestRow
 from tests.support.databases import postgres_database
 
 REQUEST = "r-hub-1"
+H = TypeVar("H", bound=EventHub)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -85,6 +86,15 @@ async def _collect(hub: EventHub, count: int, got: list[dict[str, Any]]) -> None
             return
 
 
+@asynccontextmanager
+async def _started(hub: H) -> AsyncIterator[H]:
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
+
+
 async def _settle(hub: EventHub) -> None:
     """Let a notification or a poll that is on its way arrive."""
     await asyncio.sleep(max(hub.poll_seconds * 4, 0.3))
@@ -96,9 +106,7 @@ def test_events_committed_by_another_process_reach_a_subscriber_once_in_order(
     here, there = databases
 
     async def scenario() -> tuple[list[dict[str, Any]], int, int]:
-        hub = _CountingHub(here, poll_seconds=0.02)
-        await hub.start()
-        try:
+        async with _started(_CountingHub(here, poll_seconds=0.02)) as hub:
             got: list[dict[str, Any]] = []
             watcher = asyncio.create_task(_collect(hub, 3, got))
             await _settle(hub)
@@ -108,8 +116,6 @@ def test_events_committed_by_another_process_reach_a_subscriber_once_in_order(
             _write(there, "three")
             await asyncio.wait_for(watcher, timeout=5)
             return got, reads_before, hub.reads
-        finally:
-            await hub.stop()
 
     got, reads_before, reads_after = asyncio.run(scenario())
     assert [e["body"]["message"] for e in got] == ["one", "two", "three"]
@@ -124,9 +130,7 @@ def test_this_process_commits_wake_its_subscribers_once(databases: tuple[Databas
     async def scenario() -> tuple[list[dict[str, Any]], int]:
         # Polls seldom enough that a poll rarely lands during the read its commit started (a poll then
         # finds the subscriber behind and wakes it once more: harmless, but not what this checks).
-        hub = _CountingHub(here, poll_seconds=0.2)
-        await hub.start()
-        try:
+        async with _started(_CountingHub(here, poll_seconds=0.2)) as hub:
             got: list[dict[str, Any]] = []
             watcher = asyncio.create_task(_collect(hub, 2, got))
             await _settle(hub)
@@ -139,8 +143,6 @@ def test_this_process_commits_wake_its_subscribers_once(databases: tuple[Databas
             hub.notify(REQUEST)
             await asyncio.wait_for(watcher, timeout=5)
             return got, reads
-        finally:
-            await hub.stop()
 
     got, reads = asyncio.run(scenario())
     assert [e["body"]["message"] for e in got] == ["local", "again"]
@@ -150,10 +152,12 @@ def test_this_process_commits_wake_its_subscribers_once(databases: tuple[Databas
 
 def test_a_lost_listener_connection_reconnects_and_nothing_is_missed(postgres_url: str) -> None:
     with postgres_database(postgres_url) as pg, _two_databases(normalize_url(pg)) as (here, there):
-        _lose_the_listener_connection(here, there)
+        got, dropped = _events_across_a_lost_listener(here, there)
+    assert dropped == 1
+    assert [e["body"]["message"] for e in got] == ["while it was down", "after"]
 
 
-def _lose_the_listener_connection(here: Database, there: Database) -> None:
+def _events_across_a_lost_listener(here: Database, there: Database) -> tuple[list[dict[str, Any]], int]:
     def drop_listener() -> int:
         with there.transaction() as session:
             return len(
@@ -166,9 +170,7 @@ def _lose_the_listener_connection(here: Database, there: Database) -> None:
             )
 
     async def scenario() -> tuple[list[dict[str, Any]], int]:
-        hub = EventHub(here)
-        await hub.start()
-        try:
+        async with _started(EventHub(here)) as hub:
             got: list[dict[str, Any]] = []
             watcher = asyncio.create_task(_collect(hub, 2, got))
             await _settle(hub)
@@ -178,9 +180,5 @@ def _lose_the_listener_connection(here: Database, there: Database) -> None:
             _write(there, "after")
             await asyncio.wait_for(watcher, timeout=10)
             return got, dropped
-        finally:
-            await hub.stop()
 
-    got, dropped = asyncio.run(scenario())
-    assert dropped == 1
-    assert [e["body"]["message"] for e in got] == ["while it was down", "after"]
+    return asyncio.run(scenario())
