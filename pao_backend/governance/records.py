@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from pao_backend.governance.metrics import ActionRunFact, ComponentFact, RequestFact, StateChange
 from pao_backend.governance.readiness import TicketFact
-from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, StateChangeRow
+from pao_backend.persistence import events as event_repo
+from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow
 
 __all__ = ["RecordFilter", "request_facts", "ticket_facts"]
 
@@ -49,9 +50,7 @@ def request_facts(session: Session, where: RecordFilter) -> list[RequestFact]:
             runs[run.request_id].append(
                 ActionRunFact(run.component_id, run.type, run.state, run.failure_class)
             )
-        for change in session.scalars(
-            select(StateChangeRow).where(StateChangeRow.request_id.in_(chunk)).order_by(StateChangeRow.id)
-        ):
+        for change in event_repo.state_changes(session, chunk):
             changes[change.request_id].append(StateChange(change.to_state, change.at, change.component_id))
     facts = [
         RequestFact(

@@ -31,8 +31,9 @@ from pao_backend.persistence.tables import EventRow
 log = logging.getLogger("pao.events")
 
 # Event types. Every body has a human `message`.
-STATE = "state"  # the request changed state: {state, from, reason, message}
-COMPONENT = "component"  # a component changed state: {componentId, state, from, reason, message}
+STATE = event_repo.REQUEST_STATE  # the request changed state: {state, from, reason, message}
+# a component changed state: {componentId, state, from, reason, message, at (when earlier than written)}
+COMPONENT = event_repo.COMPONENT_STATE
 ACTION = "action"  # an action run changed state: {componentId, index, type, state, attempt, message, ...}
 LOG = "log"  # a log line of an action: {componentId, index, level, message}
 REJECTED = "rejected"  # a state change was refused: {from, to, reason, message}

@@ -242,14 +242,6 @@ def _store(
             # events.append needs no lock statement.
             events_locked(session).add(request_id)
             store_secrets(session, engine.box, request_id=request_id, secrets=request_secrets)
-            repo.record_state_change(
-                session,
-                request_id=request_id,
-                component_id=None,
-                from_state=None,
-                to_state="submitted",
-                reason="submitted",
-            )
             events.append(
                 session,
                 engine.db,
@@ -301,7 +293,7 @@ def get_request(*, engine: Engine, request_id: str) -> dict[str, Any]:
         row = repo.require_request(session, request_id)
         components = repo.components(session, request_id)
         runs = repo.action_runs(session, request_id)
-        changes = repo.state_changes(session, request_id)
+        changes = event_repo.state_changes(session, [request_id])
     now = row.finished_at or utcnow()
     request_changes = [c for c in changes if c.component_id is None]
     detail = summary(row)

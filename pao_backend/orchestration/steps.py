@@ -66,7 +66,7 @@ CANCEL_CHECK_SECONDS = 0.25
 # ---- state changes (inside a transaction) -------------------------------------------------------
 
 
-def _record_transition(
+def _check_transition(
     session: Session,
     engine: Engine,
     kind: str,
@@ -75,10 +75,9 @@ def _record_transition(
     current: str,
     to: str,
     reason: str | None,
-    at: datetime | None = None,
 ) -> str | None:
-    """Check `current → to` against the transition table and record it in the state history; returns the
-    reason, or None when the table refuses it (a `rejected` event says why)."""
+    """Check `current → to` against the transition table; returns the reason, or None when the table
+    refuses it (a `rejected` event says why). The state event the caller writes is the history."""
     verdict = transition(current, to, kind=kind)
     if not verdict.accepted:
         events.append(
@@ -90,24 +89,14 @@ def _record_transition(
             body={"from": current, "to": to, "reason": verdict.reason, "message": verdict.reason},
         )
         return None
-    why = reason or verdict.reason
-    repo.record_state_change(
-        session,
-        request_id=request_id,
-        component_id=component_id,
-        from_state=current,
-        to_state=to,
-        reason=why,
-        at=at,
-    )
-    return why
+    return reason or verdict.reason
 
 
 def set_request_state(
     session: Session, engine: Engine, request: RequestRow, to: str, *, reason: str | None = None
 ) -> bool:
     """Apply the transition table; a refused change becomes a `rejected` event instead."""
-    why = _record_transition(session, engine, "request", request.id, None, request.state, to, reason)
+    why = _check_transition(session, engine, "request", request.id, None, request.state, to, reason)
     if why is None:
         return False
     now = utcnow()
@@ -137,7 +126,7 @@ def set_component_state(
     at: datetime | None = None,
 ) -> bool:
     """Apply the transition table (`at`: when it happened, if earlier than now)."""
-    why = _record_transition(
+    why = _check_transition(
         session,
         engine,
         "component",
@@ -146,23 +135,25 @@ def set_component_state(
         component.state,
         to,
         reason,
-        at,
     )
     if why is None:
         return False
+    body = {
+        "componentId": component.component_id,
+        "state": to,
+        "from": component.state,
+        "reason": why,
+        "message": f"{component.component_id} ({component.item_id}) {to}: {why}",
+    }
+    if at is not None:
+        body["at"] = at.isoformat()
     events.append(
         session,
         engine.db,
         request_id=component.request_id,
         component_id=component.component_id,
         type=events.COMPONENT,
-        body={
-            "componentId": component.component_id,
-            "state": to,
-            "from": component.state,
-            "reason": why,
-            "message": f"{component.component_id} ({component.item_id}) {to}: {why}",
-        },
+        body=body,
     )
     component.state = to
     now = at or utcnow()

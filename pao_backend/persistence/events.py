@@ -1,7 +1,14 @@
-"""Repository of request events (ids are global and increase monotonically)."""
+"""Repository of request events (ids are global and increase monotonically).
+
+The events are also the state history: every state change of a request or a component is written as
+one event, and `state_changes` reads them back.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,6 +16,12 @@ from sqlalchemy.orm import Session
 
 from pao_backend.persistence.db import insert_at_commit
 from pao_backend.persistence.tables import EventRow, utcnow
+
+# The event types that tell a state: the request's, and a component's. Such an event is a change when
+# its body's `from` differs from its `state` (a cancel request, say, is told without a change); its
+# body's `at`, when given, is when the change happened, if earlier than the event was written.
+REQUEST_STATE = "state"
+COMPONENT_STATE = "component"
 
 
 def add_event(
@@ -58,3 +71,40 @@ def requests_with_events_after(session: Session, after: int) -> dict[str, int]:
         .group_by(EventRow.request_id)
     ).all()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One state change of a request (component_id None) or of one of its components."""
+
+    request_id: str
+    component_id: str | None
+    from_state: str | None
+    to_state: str
+    reason: str
+    at: datetime
+
+
+def is_state_change(type: str, body: dict[str, Any]) -> bool:
+    return type in (REQUEST_STATE, COMPONENT_STATE) and "from" in body and body["from"] != body.get("state")
+
+
+def state_changes(session: Session, request_ids: Sequence[str]) -> list[StateChange]:
+    """The state changes of these requests, in the order they happened."""
+    rows = session.execute(
+        select(EventRow.request_id, EventRow.component_id, EventRow.type, EventRow.body, EventRow.created_at)
+        .where(EventRow.request_id.in_(request_ids), EventRow.type.in_((REQUEST_STATE, COMPONENT_STATE)))
+        .order_by(EventRow.id)
+    )
+    return [
+        StateChange(
+            request_id=request_id,
+            component_id=component_id,
+            from_state=body["from"],
+            to_state=body["state"],
+            reason=body.get("reason", ""),
+            at=datetime.fromisoformat(body["at"]) if "at" in body else created_at,
+        )
+        for request_id, component_id, type, body, created_at in rows
+        if is_state_change(type, body)
+    ]

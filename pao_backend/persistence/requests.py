@@ -14,14 +14,13 @@ from sqlalchemy import Integer, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, load_only, undefer
 
 from pao_backend.errors import NotFoundError
-from pao_backend.persistence.db import add_at_commit, insert_at_commit
+from pao_backend.persistence.db import add_at_commit
 from pao_backend.persistence.tables import (
     ActionRunRow,
     AuditRow,
     ComponentRow,
     RequestRow,
     RequestSecretRow,
-    StateChangeRow,
     utcnow,
 )
 
@@ -314,38 +313,6 @@ def completed_action_run(
             ActionRunRow.component_id == component_id,
             ActionRunRow.index == index,
             ActionRunRow.state == "completed",
-        )
-    )
-
-
-def record_state_change(
-    session: Session,
-    *,
-    request_id: str,
-    component_id: str | None,
-    from_state: str | None,
-    to_state: str,
-    reason: str,
-    at: datetime | None = None,
-) -> None:
-    insert_at_commit(
-        session,
-        StateChangeRow.__table__,
-        {
-            "request_id": request_id,
-            "component_id": component_id,
-            "from_state": from_state,
-            "to_state": to_state,
-            "reason": reason,
-            "at": at or utcnow(),
-        },
-    )
-
-
-def state_changes(session: Session, request_id: str) -> list[StateChangeRow]:
-    return list(
-        session.scalars(
-            select(StateChangeRow).where(StateChangeRow.request_id == request_id).order_by(StateChangeRow.id)
         )
     )
 

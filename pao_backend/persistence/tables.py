@@ -177,20 +177,6 @@ class EventRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class StateChangeRow(Base):
-    """Every state change of a request or a component (component_id NULL = the request)."""
-
-    __tablename__ = "state_changes"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
-    component_id: Mapped[str | None] = mapped_column(String(100), default=None)
-    from_state: Mapped[str | None] = mapped_column(String(20), default=None)
-    to_state: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class AuditRow(Base):
     __tablename__ = "audit_log"
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from pao_backend.persistence.db import Database
-from pao_backend.persistence.tables import ActionRunRow, ComponentRow, RequestRow, StateChangeRow
+from pao_backend.persistence.tables import ActionRunRow, ComponentRow, EventRow, RequestRow
 
 DB = ("database-postgresql-standard", "platform-databases", "automatic", "rest-api")
 KAFKA = ("messaging-kafka-topic", "platform-messaging", "manual", "jira-ticket")
@@ -88,14 +88,19 @@ def _request(
         )
         previous: dict[str | None, str | None] = {}
         for seconds, component, state in steps:
+            # The state history is the request's state events, as the engine writes them.
             session.add(
-                StateChangeRow(
+                EventRow(
                     request_id=request_id,
                     component_id=component,
-                    from_state=previous.get(component),
-                    to_state=state,
-                    reason="seeded",
-                    at=created + timedelta(seconds=seconds),
+                    type="state" if component is None else "component",
+                    body={
+                        "state": state,
+                        "from": previous.get(component),
+                        "reason": "seeded",
+                        "message": state,
+                    },
+                    created_at=created + timedelta(seconds=seconds),
                 )
             )
             previous[component] = state
