@@ -145,7 +145,12 @@ class Database:
         self.is_sqlite = is_sqlite_url(url)
         self._write_lock = threading.RLock()
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = sessionmaker(self.engine.execution_options(pao_read_only=True), expire_on_commit=False)
+        reader = self.engine.execution_options(pao_read_only=True)
+        if not self.is_sqlite:
+            # Under READ COMMITTED each statement reads its own snapshot, in a transaction or not: reads
+            # skip the BEGIN and ROLLBACK round trips.
+            reader = reader.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = sessionmaker(reader, expire_on_commit=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:

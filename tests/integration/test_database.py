@@ -1,5 +1,6 @@
 """PAO's PostgreSQL pool against a real server: connections a restart left stale are replaced before a
-transaction gets them, and connections in steady use are not checked each time."""
+transaction gets them, connections in steady use are not checked each time, and reads hold no
+transaction open."""
 
 from __future__ import annotations
 
@@ -75,3 +76,21 @@ def test_connections_in_steady_use_are_not_checked_each_time(
     time.sleep(0.3)
     _backend_pid(database)
     assert pings == [True]
+
+
+def test_a_read_leaves_no_transaction_open_and_writes_still_have_one(database: Database) -> None:
+    """Reads run statement by statement (no idle-in-transaction session between them, no BEGIN and
+    ROLLBACK round trips); a write transaction is still one transaction."""
+
+    def state_of(pid: int) -> str:
+        with psycopg.connect(database.url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            row = conn.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+            assert row is not None
+            return str(row[0])
+
+    with database.reading() as session:
+        pid = int(session.scalar(text("SELECT pg_backend_pid()")))
+        assert state_of(pid) == "idle"
+    with database.transaction() as session:
+        pid = int(session.scalar(text("SELECT pg_backend_pid()")))
+        assert state_of(pid) == "idle in transaction"
