@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dbos import DBOS
+from sqlalchemy import bindparam, select
 
 from pao_backend.auth import Identity
 from pao_backend.catalog.store import Catalog
@@ -175,14 +176,28 @@ def _event(engine: Engine, session: Any, request_id: str, result: Verdict) -> No
     )
 
 
+# What a calendar check reads, in one query: the request (locked), its components in order, its hold.
+_CHECK_CONTEXT = (
+    select(RequestRow, ComponentRow, CalendarHoldRow)
+    .outerjoin(ComponentRow, ComponentRow.request_id == RequestRow.id)
+    .outerjoin(CalendarHoldRow, CalendarHoldRow.request_id == RequestRow.id)
+    .where(RequestRow.id == bindparam("request_id"))
+    .order_by(ComponentRow.position)
+    .with_for_update(of=RequestRow)
+)
+
+
 def _check_hold(request_id: str, resuming: bool = False, begin: bool = False) -> dict[str, Any]:
     """Ask the calendar in one transaction; `begin`: when it lets the request go, also mark it running
     and add its components (`begun`, as steps.begin_request returns them)."""
     engine = current_engine()
     with engine.db.transaction() as session:
-        request = repo.require_request(session, request_id, for_update=True)
-        components = repo.components(session, request_id)
-        decision = _decide(session, engine, request, components, resuming)
+        rows = session.execute(_CHECK_CONTEXT, {"request_id": request_id}).all()
+        if not rows:
+            repo.require_request(session, request_id)  # says the request does not exist
+        request, hold_row = rows[0][0], rows[0][2]
+        components = [row[1] for row in rows if row[1] is not None]
+        decision = _decide(session, engine, request, components, resuming, hold_row)
         if begin and decision["state"] == "go":
             decision["begun"] = steps.begin_in(session, engine, request, components)
     engine.hub.notify(request_id)
@@ -190,10 +205,15 @@ def _check_hold(request_id: str, resuming: bool = False, begin: bool = False) ->
 
 
 def _decide(
-    session: Any, engine: Engine, request: RequestRow, components: Sequence[ComponentRow], resuming: bool
+    session: Any,
+    engine: Engine,
+    request: RequestRow,
+    components: Sequence[ComponentRow],
+    resuming: bool,
+    hold_row: CalendarHoldRow | None,
 ) -> dict[str, Any]:
-    """The calendar's decision for the locked request — go, wait (seconds) or cancelled — with the hold
-    row, the request's state and the calendar event updated to match."""
+    """The calendar's decision for the locked request — go, wait (seconds) or cancelled — with its hold
+    row (None: it has none yet), the request's state and the calendar event updated to match."""
     now = clock()
     request_id = request.id
     holdable = ("submitted", "scheduled", "running") if resuming else ("submitted", "scheduled")
@@ -201,7 +221,6 @@ def _decide(
         return {"state": "cancelled", "wait": 0.0}
     if request.state not in holdable:
         return {"state": "go", "wait": 0.0}
-    hold_row = session.get(CalendarHoldRow, request_id)
     approved = hold_row.approved_windows if hold_row is not None else set()
     calendar = calendar_store(engine.settings.catalog_dir).current()
     result = verdict(calendar, _facts(engine, request, components), now, approved=approved)
