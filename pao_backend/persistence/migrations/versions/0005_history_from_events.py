@@ -1,9 +1,11 @@
-"""state history from the events: drop state_changes
+"""state history from the events: state_changes is no longer written or read
 
 Every state change was written twice, as a `state_changes` row and as a state event. The events are
 now the only record (persistence/events.py `state_changes` reads them). A component's change to
 running could be recorded with an earlier time than its event (an action step writes both when the
 action has answered); that time moves into the event's body as `at`, so no history is lost.
+The table stays, unused, so that processes of the previous release (which still write it) keep
+working during a rolling upgrade; a later release drops it.
 
 Revision ID: 0005
 Revises: 0004
@@ -92,34 +94,12 @@ def upgrade() -> None:
                 .where(_events.c.id == event_id)
                 .values(body={**body, "at": times[n].isoformat()})
             )
-    with op.batch_alter_table("state_changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_state_changes_request_id"))
-    op.drop_table("state_changes")
 
 
 def downgrade() -> None:
-    op.create_table(
-        "state_changes",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
-        sa.Column("request_id", sa.String(length=64), nullable=False),
-        sa.Column("component_id", sa.String(length=100), nullable=True),
-        sa.Column("from_state", sa.String(length=20), nullable=True),
-        sa.Column("to_state", sa.String(length=20), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["requests.id"],
-            name=op.f("fk_state_changes_request_id_requests"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_state_changes")),
-    )
-    with op.batch_alter_table("state_changes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_state_changes_request_id"), ["request_id"], unique=False)
+    # The events hold every change since; the table is written again from them, whole.
     bind = op.get_bind()
+    bind.execute(sa.delete(_changes))
     rows = [
         {
             "request_id": request_id,
