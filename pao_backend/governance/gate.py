@@ -39,6 +39,7 @@ from pao_backend.governance.tables import CalendarHoldRow
 from pao_backend.orchestration import events, steps
 from pao_backend.orchestration.engine import Engine, current_engine
 from pao_backend.persistence import requests as repo
+from pao_backend.persistence.db import LOCK_REQUEST, events_notice, request_locked
 from pao_backend.persistence.tables import ComponentRow, RequestRow, utcnow
 
 __all__ = [
@@ -178,12 +179,12 @@ def _event(engine: Engine, session: Any, request_id: str, result: Verdict) -> No
 
 # What a calendar check reads, in one query: the request (locked), its components in order, its hold.
 _CHECK_CONTEXT = (
-    select(RequestRow, ComponentRow, CalendarHoldRow)
+    select(RequestRow, ComponentRow, CalendarHoldRow, events_notice(RequestRow.id))
     .outerjoin(ComponentRow, ComponentRow.request_id == RequestRow.id)
     .outerjoin(CalendarHoldRow, CalendarHoldRow.request_id == RequestRow.id)
     .where(RequestRow.id == bindparam("request_id"))
     .order_by(ComponentRow.position)
-    .with_for_update(of=RequestRow)
+    .with_for_update(of=RequestRow, **LOCK_REQUEST)
 )
 
 
@@ -195,6 +196,7 @@ def _check_hold(request_id: str, resuming: bool = False, begin: bool = False) ->
         rows = session.execute(_CHECK_CONTEXT, {"request_id": request_id}).all()
         if not rows:
             repo.require_request(session, request_id)  # says the request does not exist
+        request_locked(session, request_id)
         request, hold_row = rows[0][0], rows[0][2]
         components = [row[1] for row in rows if row[1] is not None]
         decision = _decide(session, engine, request, components, resuming, hold_row)

@@ -10,7 +10,6 @@ Repositories never commit: the service function opens `Database.transaction()` a
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -20,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event, insert, inspect, make_url, text
+from sqlalchemy import Engine, bindparam, create_engine, event, insert, inspect, make_url, select
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 
+from pao_backend.persistence.tables import RequestRow
 from pao_backend.settings import Settings
 
 log = logging.getLogger("pao.db")
@@ -177,19 +179,14 @@ class Database:
 
     def lock_events(self, session: Session, request_id: str) -> None:
         """Serialize the transactions that write one request's events, so its event ids commit in order
-        (readers resume after the last id they saw): an advisory lock on PostgreSQL, held until the
-        transaction ends; SQLite writers are serial anyway. (Not the request's row lock: transactions
-        that insert rows referencing the request hold a key-share lock on it first, and upgrading that
-        to a row lock can deadlock two of them.) On PostgreSQL the same statement queues the
-        notification that `listen_events` receives at commit, in every process."""
+        (readers resume after the last id they saw). On PostgreSQL that is the request's row lock, held
+        until the transaction ends, taken by the same statement that queues the notification
+        `listen_events` receives at commit; SQLite writers are serial anyway. Queries that lock the
+        request anyway take both in passing (`events_notice`, then `request_locked`)."""
         if self.is_sqlite or request_id in events_locked(session):
             return
-        key = int.from_bytes(hashlib.sha256(f"events:{request_id}".encode()).digest()[:8], "big", signed=True)
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, :request_id)"),
-            {"key": key, "channel": EVENTS_CHANNEL, "request_id": request_id},
-        )
-        events_locked(session).add(request_id)
+        session.execute(_LOCK_FOR_EVENTS, {"request_id": request_id})
+        request_locked(session, request_id)
 
     def listen_events(self, on_commit: Callable[[str | None], None], stop: threading.Event) -> None:
         """PostgreSQL only, blocking until `stop` is set (run it in a thread of its own): calls
@@ -211,6 +208,45 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _EventsNotice(FunctionElement[Any]):
+    inherit_cache = True
+    name = "pao_events_notice"
+
+
+@compiles(_EventsNotice)
+def _no_notice(element: _EventsNotice, compiler: Any, **kw: Any) -> str:
+    return "NULL"
+
+
+@compiles(_EventsNotice, "postgresql")
+def _notice(element: _EventsNotice, compiler: Any, **kw: Any) -> str:
+    return f"pg_notify('{EVENTS_CHANNEL}', {compiler.process(element.clauses, **kw)})"
+
+
+def events_notice(request_id: Any) -> Any:
+    """A column for a query that locks a request's row (`LOCK_REQUEST`): on PostgreSQL it queues the
+    notification that `listen_events` receives if the transaction commits (NULL on SQLite)."""
+    return _EventsNotice(request_id)
+
+
+# How PAO locks a request's row. NO KEY UPDATE, not UPDATE: it does not wait for the key-share locks
+# that inserting rows referencing the request takes, so two transactions that inserted such rows
+# cannot deadlock taking it; it still excludes every other writer of the request (and its events).
+LOCK_REQUEST: dict[str, Any] = {"key_share": True}
+
+_LOCK_FOR_EVENTS = (
+    select(events_notice(RequestRow.id))
+    .where(RequestRow.id == bindparam("request_id"))
+    .with_for_update(**LOCK_REQUEST)
+)
+
+
+def request_locked(session: Session, request_id: str) -> None:
+    """This transaction ran a query with `events_notice` that locked the request's row: it may write
+    the request's events without another statement."""
+    events_locked(session).add(request_id)
 
 
 def events_locked(session: Session) -> set[str]:

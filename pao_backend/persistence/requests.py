@@ -14,7 +14,7 @@ from sqlalchemy import Integer, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, load_only, undefer
 
 from pao_backend.errors import NotFoundError
-from pao_backend.persistence.db import add_at_commit
+from pao_backend.persistence.db import LOCK_REQUEST, add_at_commit, events_notice, request_locked
 from pao_backend.persistence.tables import (
     ActionRunRow,
     AuditRow,
@@ -32,8 +32,11 @@ def get_request(
     if with_system:  # `.system` (large, deferred) in the same query
         query = query.options(undefer(RequestRow.system))
     if for_update:
-        query = query.with_for_update()
-    return session.scalar(query)
+        query = query.add_columns(events_notice(RequestRow.id)).with_for_update(**LOCK_REQUEST)
+    row = session.scalar(query)
+    if for_update and row is not None:
+        request_locked(session, request_id)
+    return row
 
 
 def require_request(
@@ -175,7 +178,9 @@ _ACTION_CONTEXT = (
 )
 _ACTION_CONTEXT_TO_READ = _ACTION_CONTEXT.options(*_TO_RUN)
 _ACTION_CONTEXT_TO_CHANGE = _ACTION_CONTEXT.options(undefer(RequestRow.system))
-_ACTION_CONTEXT_TO_LOCK = _ACTION_CONTEXT_TO_CHANGE.with_for_update(of=RequestRow)
+_ACTION_CONTEXT_TO_LOCK = _ACTION_CONTEXT_TO_CHANGE.add_columns(events_notice(RequestRow.id)).with_for_update(
+    of=RequestRow, **LOCK_REQUEST
+)
 
 
 def action_context(
@@ -198,7 +203,9 @@ def action_context(
     rows = session.execute(query, params).all()
     if not rows:
         _missing(session, request_id, component_id)
-    request, component, ciphertext, _ = rows[0]
+    if for_update and not to_read:
+        request_locked(session, request_id)
+    request, component, ciphertext = rows[0][:3]
     return request, component, ciphertext, [row[3] for row in rows if row[3] is not None]
 
 
@@ -240,10 +247,11 @@ _RUN_CONTEXT = (
         # may predate a component finishing at the same moment: then the request workflow settles
         # the request with a step of its own (a count can only be too high, never too low).
         _others_unfinished(_REQUEST_ID, _COMPONENT_ID).scalar_subquery().correlate(None),
+        events_notice(RequestRow.id),
     )
     .outerjoin(ActionRunRow, and_(_runs_of(_COMPONENT_ID, _INDEX), ActionRunRow.attempt == _ATTEMPT))
     .where(RequestRow.id == _REQUEST_ID)
-    .with_for_update(of=RequestRow)
+    .with_for_update(of=RequestRow, **LOCK_REQUEST)
     .options(*_TO_RECORD)
 )
 
@@ -265,7 +273,8 @@ def run_context(session: Session, request_id: str, component_id: str, index: int
     found = session.execute(_RUN_CONTEXT, params).first()
     if found is None:
         _missing(session, request_id, component_id)
-    request, component, run, unfinished = found
+    request_locked(session, request_id)
+    request, component, run, unfinished = found[:4]
     return RunContext(request, component, run, not unfinished)
 
 
