@@ -85,7 +85,7 @@ class StateChange:
     at: datetime
 
 
-def is_state_change(type: str, body: dict[str, Any]) -> bool:
+def _is_state_change(type: str, body: dict[str, Any]) -> bool:
     return type in (REQUEST_STATE, COMPONENT_STATE) and "from" in body and body["from"] != body.get("state")
 
 
@@ -106,5 +106,5 @@ def state_changes(session: Session, request_ids: Sequence[str]) -> list[StateCha
             at=datetime.fromisoformat(body["at"]) if "at" in body else created_at,
         )
         for request_id, component_id, type, body, created_at in rows
-        if is_state_change(type, body)
+        if _is_state_change(type, body)
     ]

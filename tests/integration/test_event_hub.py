@@ -17,8 +17,8 @@ from pao_backend.orchestration import events
 from pao_backend.orchestration.events import EventHub
 from pao_backend.persistence.db import Database, normalize_url
 from pao_backend.persistence.migrate import migrate
-from pao_backend.persistence.tables import RequestRow
 from tests.support.databases import postgres_database
+from tests.support.rows import bare_request
 
 REQUEST = "r-hub-1"
 H = TypeVar("H", bound=EventHub)
@@ -46,17 +46,7 @@ def _two_databases(url: str) -> Iterator[tuple[Database, Database]]:
     here, there = Database(url), Database(url)
     migrate(here)
     with there.transaction() as session:
-        session.add(
-            RequestRow(
-                id=REQUEST,
-                catalog_id="c",
-                item_version="1.0.0",
-                kind="item",
-                requester="user:default/ada",
-                state="submitted",
-                correlation_id="x",
-            )
-        )
+        session.add(bare_request(REQUEST))
     yield here, there
     here.dispose()
     there.dispose()

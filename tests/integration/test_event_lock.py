@@ -17,8 +17,9 @@ from pao_backend.orchestration import events
 from pao_backend.persistence import requests as repo
 from pao_backend.persistence.db import EVENTS_CHANNEL, Database, normalize_url
 from pao_backend.persistence.migrate import migrate
-from pao_backend.persistence.tables import ActionRunRow, EventRow, RequestRow
+from pao_backend.persistence.tables import ActionRunRow, EventRow
 from tests.support.databases import postgres_database
+from tests.support.rows import bare_request
 
 REQUEST = "r-lock-1"
 
@@ -29,17 +30,7 @@ def database(postgres_url: str) -> Iterator[Database]:
         db = Database(normalize_url(url))
         migrate(db)
         with db.transaction() as session:
-            session.add(
-                RequestRow(
-                    id=REQUEST,
-                    catalog_id="x-y-z",
-                    item_version="1.0.0",
-                    kind="item",
-                    requester="user:default/a",
-                    state="running",
-                    correlation_id=REQUEST,
-                )
-            )
+            session.add(bare_request(REQUEST, state="running"))
         yield db
         db.dispose()
 

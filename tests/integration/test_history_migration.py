@@ -45,6 +45,21 @@ def _at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
+def _state_event(
+    connection: Connection, component: str | None, before: str | None, after: str, written: datetime
+) -> None:
+    """A state event of request r1 (component None) or of its component, as the engine writes it."""
+    connection.execute(
+        insert(EventRow.__table__).values(
+            request_id="r1",
+            component_id=component,
+            type="state" if component is None else "component",
+            body={"state": after, "from": before, "reason": "why", "message": "m"},
+            created_at=written,
+        )
+    )
+
+
 def _seed_0004(connection: Connection) -> None:
     """A request as revision 0004 stored it: each change as a row and as an event; the component's
     running change happened 3 s before its event was written (a fused action step)."""
@@ -73,24 +88,15 @@ def _seed_0004(connection: Connection) -> None:
             ),
             {"c": component, "f": before, "s": after, "at": _at(seconds)},
         )
-        connection.execute(
-            insert(EventRow.__table__).values(
-                request_id="r1",
-                component_id=component,
-                type="state" if component is None else "component",
-                body={"state": after, "from": before, "reason": "why", "message": "m"},
-                created_at=_at(5 if (component, after) == ("c", "running") else seconds),
-            )
+        _state_event(
+            connection,
+            component,
+            before,
+            after,
+            _at(5 if (component, after) == ("c", "running") else seconds),
         )
     # Not a change: a cancel request is told as a state event with the same state.
-    connection.execute(
-        insert(EventRow.__table__).values(
-            request_id="r1",
-            type="state",
-            body={"state": "running", "from": "running", "reason": "cancel", "message": "m"},
-            created_at=_at(3),
-        )
-    )
+    _state_event(connection, None, "running", "running", _at(3))
 
 
 def _history(db: Database) -> list[tuple[Any, ...]]:
@@ -108,14 +114,7 @@ def test_the_history_moves_into_the_events_and_back(database: Database) -> None:
         connection.commit()
         _alembic(database, connection, "upgrade", "0005")
         # After the upgrade a change is written as its event alone.
-        connection.execute(
-            insert(EventRow.__table__).values(
-                request_id="r1",
-                type="state",
-                body={"state": "completed", "from": "running", "reason": "why", "message": "m"},
-                created_at=_at(5),
-            )
-        )
+        _state_event(connection, None, "running", "completed", _at(5))
         connection.commit()
 
     expected = [

@@ -12,20 +12,9 @@ from sqlalchemy import select
 from pao_backend.persistence.db import Database
 from pao_backend.persistence.migrate import head_revision, migrate
 from pao_backend.persistence.secrets import decrypt_secrets, delete_secrets, secret_box, store_secrets
-from pao_backend.persistence.tables import RequestRow, RequestSecretRow
+from pao_backend.persistence.tables import RequestSecretRow
 from pao_backend.settings import Settings
-
-
-def _request(request_id: str) -> RequestRow:
-    return RequestRow(
-        id=request_id,
-        catalog_id="x-y-z",
-        item_version="1.0.0",
-        kind="item",
-        requester="user:default/a",
-        state="submitted",
-        correlation_id=request_id,
-    )
+from tests.support.rows import bare_request
 
 
 def _load(db: Database, box: Fernet, request_id: str) -> dict[str, str]:
@@ -44,7 +33,7 @@ def test_secrets_are_stored_encrypted_and_deleted(tmp_path: Path) -> None:
     db = Database.from_settings(settings)
     assert migrate(db) == head_revision()
     with db.transaction() as session:
-        session.add(_request("r1"))
+        session.add(bare_request("r1"))
         session.flush()
         store_secrets(session, box, request_id="r1", secrets={"secret.value": "hunter2-xyz"})
     raw = (tmp_path / "pao.db").read_bytes()
