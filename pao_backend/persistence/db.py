@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, bindparam, create_engine, event, insert, inspect, make_url, select
+from sqlalchemy import Engine, bindparam, create_engine, event, insert, inspect, make_url, select, update
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -259,29 +261,41 @@ def insert_at_commit(session: Session, table: Any, row: dict[str, Any]) -> None:
     """Insert `row` into `table` when the transaction commits, together with the transaction's other
     rows for that table (one executemany instead of one INSERT per row; append-only rows need no id).
     Tables are written in the order they were first given (a parent before the rows that refer to it)."""
-    _pending(session).setdefault(table, []).append(row)
+    _pending(session).inserts.setdefault(table, []).append(row)
 
 
 def add_at_commit(session: Session, row: Any) -> None:
     """Insert the new ORM object `row` at commit, with the values it has then — kept out of the session:
     for rows nothing reads back before the commit (no unit of work, no RETURNING of their id)."""
-    _pending(session).setdefault(row.__table__, []).append(row)
+    _pending(session).inserts.setdefault(row.__table__, []).append(row)
 
 
-def _pending(session: Session) -> dict[Any, list[Any]]:
-    pending: dict[Any, list[Any]] | None = session.info.get("pao_inserts")
+def update_at_commit(session: Session, row: Any, columns: Sequence[str]) -> None:
+    """Write the `columns` of `row` (a detached object from `core_rows`) that were set since it was read,
+    with one UPDATE by primary key at commit: no unit of work."""
+    _pending(session).updates.append((row, columns))
+
+
+@dataclass
+class _Pending:
+    inserts: dict[Any, list[Any]] = field(default_factory=dict)
+    updates: list[tuple[Any, Sequence[str]]] = field(default_factory=list)
+
+
+def _pending(session: Session) -> _Pending:
+    pending: _Pending | None = session.info.get("pao_pending")
     if pending is None:
-        pending = session.info["pao_inserts"] = {}
-        event.listen(session, "before_commit", _insert_pending, once=True)
+        pending = session.info["pao_pending"] = _Pending()
+        event.listen(session, "before_commit", _write_pending, once=True)
     return pending
 
 
-def _insert_pending(session: Session) -> None:
-    pending: dict[Any, list[Any]] = session.info.pop("pao_inserts", {})
-    # Core-level inserts on the session's connection: plain rows need none of the ORM's statement
+def _write_pending(session: Session) -> None:
+    pending: _Pending = session.info.pop("pao_pending")
+    # Core-level statements on the session's connection: plain rows need none of the ORM's statement
     # handling (the session flushes its own changes after this hook).
     connection = session.connection()
-    for table, rows in pending.items():
+    for table, rows in pending.inserts.items():
         # One executemany per set of columns given; columns not given take their defaults.
         batches: dict[frozenset[str], list[dict[str, Any]]] = {}
         for row in rows:
@@ -289,6 +303,23 @@ def _insert_pending(session: Session) -> None:
             batches.setdefault(frozenset(values), []).append(values)
         for batch in batches.values():
             connection.execute(insert(table), batch)
+    for row, columns in pending.updates:
+        state = inspect(row)
+        kept = state.unmodified_intersection(columns)  # never set: no history to look at
+        changed = {
+            key: getattr(row, key)
+            for key in columns
+            if key not in kept and state.attrs[key].history.has_changes()
+        }
+        if changed:
+            connection.execute(_update_by_key(row.__table__), {**changed, "pao_key": state.identity[0]})
+
+
+@cache
+def _update_by_key(table: Any) -> Any:
+    """UPDATE `table` WHERE its primary key = :pao_key; the SET columns are the parameters given."""
+    (key,) = table.primary_key.columns
+    return update(table).where(key == bindparam("pao_key"))
 
 
 def _set_columns(table: Any, row: Any) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from pao_backend.persistence.core_rows import Part, Shape
 from pao_backend.persistence.db import insert_at_commit
 from pao_backend.persistence.tables import EventRow, utcnow
 
@@ -48,15 +49,25 @@ def add_event(
     )
 
 
+# The live-event reads run for every subscriber's wake-up and, on SQLite, for every poll: built once,
+# and selecting plain columns (`core_rows`: no ORM loading).
+_EVENT = Shape(Part.whole(EventRow))
+_EVENTS_AFTER = (
+    select(*_EVENT.columns())
+    .where(EventRow.request_id == bindparam("request_id"), EventRow.id > bindparam("after"))
+    .order_by(EventRow.id)
+    .limit(bindparam("limit"))
+)
+_REQUESTS_WITH_EVENTS_AFTER = (
+    select(EventRow.request_id, func.max(EventRow.id))
+    .where(EventRow.id > bindparam("after"))
+    .group_by(EventRow.request_id)
+)
+
+
 def events_after(session: Session, *, request_id: str, after: int = 0, limit: int = 1000) -> list[EventRow]:
-    return list(
-        session.scalars(
-            select(EventRow)
-            .where(EventRow.request_id == request_id, EventRow.id > after)
-            .order_by(EventRow.id)
-            .limit(limit)
-        )
-    )
+    params = {"request_id": request_id, "after": after, "limit": limit}
+    return [_EVENT.get(row, 0) for row in session.connection().execute(_EVENTS_AFTER, params)]
 
 
 def last_event_id(session: Session) -> int:
@@ -65,11 +76,7 @@ def last_event_id(session: Session) -> int:
 
 def requests_with_events_after(session: Session, after: int) -> dict[str, int]:
     """The requests that have events after `after`, each with its highest event id."""
-    rows = session.execute(
-        select(EventRow.request_id, func.max(EventRow.id))
-        .where(EventRow.id > after)
-        .group_by(EventRow.request_id)
-    ).all()
+    rows = session.connection().execute(_REQUESTS_WITH_EVENTS_AFTER, {"after": after})
     return {str(r[0]): int(r[1]) for r in rows}
 
 

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import Integer, String, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, load_only, undefer
+from sqlalchemy.orm import Session, undefer
 
 from pao_backend.errors import NotFoundError
+from pao_backend.persistence.core_rows import Part, Shape
 from pao_backend.persistence.db import LOCK_REQUEST, add_at_commit, events_notice, request_locked
 from pao_backend.persistence.tables import (
     ActionRunRow,
@@ -120,11 +121,15 @@ def others_completed(session: Session, request_id: str, component_id: str) -> bo
         return not session.scalar(_others_unfinished(request_id, component_id))
 
 
-def _with_component(component_id: Any, *also: Any) -> Any:
-    """SELECT the request, one of its components and `also`, joined."""
-    return select(RequestRow, ComponentRow, *also).join(
-        ComponentRow,
-        and_(ComponentRow.request_id == RequestRow.id, ComponentRow.component_id == component_id),
+def _with_component(shape: Shape, component_id: Any, *also: Any) -> Any:
+    """SELECT `shape`'s columns and `also` from the request joined with one of its components."""
+    return (
+        select(*shape.columns(), *also)
+        .select_from(RequestRow)
+        .join(
+            ComponentRow,
+            and_(ComponentRow.request_id == RequestRow.id, ComponentRow.component_id == component_id),
+        )
     )
 
 
@@ -142,44 +147,39 @@ def _runs_of(component_id: Any, index: Any) -> Any:
     )
 
 
-# An action step's two queries run for every action: they are built once, with bound parameters
-# (building and keying such a statement cost about 1 ms of CPU per call).
+# An action step's queries run for every action: they are built once, with bound parameters (building
+# and keying such a statement cost about 1 ms of CPU per call), and they select plain columns
+# (`core_rows`: no ORM loading, no unit of work).
 _REQUEST_ID = bindparam("request_id", type_=String)
 _COMPONENT_ID = bindparam("component_id", type_=String)
 _INDEX = bindparam("index", type_=Integer)
 _ATTEMPT = bindparam("attempt", type_=Integer)
 
 # What an action step reads to render and run an action (nothing else: each column costs client CPU).
-_TO_RUN = (
-    load_only(
-        RequestRow.id,
-        RequestRow.catalog_id,
-        RequestRow.requester,
-        RequestRow.cancel_requested_at,
-        RequestRow.outputs,
-        RequestRow.system,
-    ),
-    load_only(
-        ComponentRow.request_id,
-        ComponentRow.component_id,
-        ComponentRow.item_id,
-        ComponentRow.team,
-        ComponentRow.current,
-        ComponentRow.actions,
-    ),
-    load_only(ActionRunRow.attempt, ActionRunRow.state, ActionRunRow.type),
+_TO_RUN = Shape(
+    Part.of(RequestRow, "catalog_id", "requester", "cancel_requested_at", "outputs", "system"),
+    Part.of(ComponentRow, "request_id", "component_id", "item_id", "team", "current", "actions"),
+    Part.of(ActionRunRow, "attempt", "state", "type"),
+)
+# What it reads to change them (the request's large `values` are never needed there).
+_TO_CHANGE = Shape(
+    Part.whole(RequestRow, but=("values",)), Part.whole(ComponentRow), Part.whole(ActionRunRow)
 )
 
-_ACTION_CONTEXT = (
-    _with_component(_COMPONENT_ID, RequestSecretRow.ciphertext, ActionRunRow)
-    .outerjoin(RequestSecretRow, RequestSecretRow.request_id == RequestRow.id)
-    .outerjoin(ActionRunRow, _runs_of(_COMPONENT_ID, _INDEX))
-    .where(RequestRow.id == _REQUEST_ID)
-)
-_ACTION_CONTEXT_TO_READ = _ACTION_CONTEXT.options(*_TO_RUN)
-_ACTION_CONTEXT_TO_CHANGE = _ACTION_CONTEXT.options(undefer(RequestRow.system))
+
+def _action_context(shape: Shape) -> Any:
+    return (
+        _with_component(shape, _COMPONENT_ID, RequestSecretRow.ciphertext)
+        .outerjoin(RequestSecretRow, RequestSecretRow.request_id == RequestRow.id)
+        .outerjoin(ActionRunRow, _runs_of(_COMPONENT_ID, _INDEX))
+        .where(RequestRow.id == _REQUEST_ID)
+    )
+
+
+_ACTION_CONTEXT_TO_READ = _action_context(_TO_RUN)
+_ACTION_CONTEXT_TO_CHANGE = _action_context(_TO_CHANGE)
 _ACTION_CONTEXT_TO_LOCK = _ACTION_CONTEXT_TO_CHANGE.add_columns(events_notice(RequestRow.id)).with_for_update(
-    of=RequestRow, **LOCK_REQUEST
+    of=RequestRow.__table__, **LOCK_REQUEST
 )
 
 
@@ -194,55 +194,64 @@ def action_context(
 ) -> tuple[RequestRow, ComponentRow, bytes | None, list[ActionRunRow]]:
     """The request (with `.system`; locked if `for_update`), one of its components, its encrypted secrets
     and every run of the component's action `index`, in one query: an action step reads them all.
-    `to_read`: only the columns needed to render and run the action (for rows that are not changed)."""
+    `to_read`: only the columns needed to render and run the action, for objects that are not changed;
+    otherwise what is set on them is written back at commit."""
     if to_read:
-        query = _ACTION_CONTEXT_TO_READ
+        shape, query = _TO_RUN, _ACTION_CONTEXT_TO_READ
     else:
+        shape = _TO_CHANGE
         query = _ACTION_CONTEXT_TO_LOCK if for_update else _ACTION_CONTEXT_TO_CHANGE
     params = {"request_id": request_id, "component_id": component_id, "index": index}
-    rows = session.execute(query, params).all()
+    rows = session.connection().execute(query, params).all()
     if not rows:
         _missing(session, request_id, component_id)
     if for_update and not to_read:
         request_locked(session, request_id)
-    request, component, ciphertext = rows[0][:3]
-    return request, component, ciphertext, [row[3] for row in rows if row[3] is not None]
+    writes = None if to_read else session
+    first = rows[0]
+    request = shape.get(first, 0, session=writes)
+    component = shape.get(first, 1, session=writes)
+    runs = [run for row in rows if (run := shape.get(row, 2, session=writes)) is not None]
+    return request, component, first[shape.width], runs
 
 
-# What an action step's closing transaction reads and changes (other columns load if ever touched).
-_TO_RECORD = (
-    load_only(
-        RequestRow.id,
-        RequestRow.state,
-        RequestRow.cancel_requested_at,
-        RequestRow.completion_seq,
-        RequestRow.outputs,
-        RequestRow.error,
-        RequestRow.guidance,
-        RequestRow.started_at,
-        RequestRow.finished_at,
-        RequestRow.updated_at,
+# What an action step's closing transaction reads and changes (a ticket's close reads `actions` too).
+_TO_RECORD = Shape(
+    Part.of(
+        RequestRow,
+        "state",
+        "cancel_requested_at",
+        "completion_seq",
+        "outputs",
+        "error",
+        "guidance",
+        "started_at",
+        "finished_at",
+        "updated_at",
     ),
-    load_only(
-        ComponentRow.request_id,
-        ComponentRow.component_id,
-        ComponentRow.item_id,
-        ComponentRow.team,
-        ComponentRow.mode,
-        ComponentRow.state,
-        ComponentRow.round,
-        ComponentRow.started_at,
-        ComponentRow.finished_at,
-        ComponentRow.outputs,
-        ComponentRow.error,
-        ComponentRow.completed_seq,
+    Part.of(
+        ComponentRow,
+        "request_id",
+        "component_id",
+        "item_id",
+        "team",
+        "mode",
+        "actions",
+        "state",
+        "round",
+        "started_at",
+        "finished_at",
+        "outputs",
+        "error",
+        "completed_seq",
     ),
+    Part.whole(ActionRunRow),
 )
 
 _RUN_CONTEXT = (
     _with_component(
+        _TO_RECORD,
         _COMPONENT_ID,
-        ActionRunRow,
         # Not correlated with the outer row. On PostgreSQL it reads the statement's snapshot, which
         # may predate a component finishing at the same moment: then the request workflow settles
         # the request with a step of its own (a count can only be too high, never too low).
@@ -251,8 +260,7 @@ _RUN_CONTEXT = (
     )
     .outerjoin(ActionRunRow, and_(_runs_of(_COMPONENT_ID, _INDEX), ActionRunRow.attempt == _ATTEMPT))
     .where(RequestRow.id == _REQUEST_ID)
-    .with_for_update(of=RequestRow, **LOCK_REQUEST)
-    .options(*_TO_RECORD)
+    .with_for_update(of=RequestRow.__table__, **LOCK_REQUEST)
 )
 
 
@@ -268,14 +276,18 @@ class RunContext:
 
 def run_context(session: Session, request_id: str, component_id: str, index: int, attempt: int) -> RunContext:
     """The request (locked), one component, its action run of `attempt`, and whether the request's other
-    components completed."""
+    components completed; what is set on the three is written back at commit."""
     params = {"request_id": request_id, "component_id": component_id, "index": index, "attempt": attempt}
-    found = session.execute(_RUN_CONTEXT, params).first()
+    found = session.connection().execute(_RUN_CONTEXT, params).first()
     if found is None:
         _missing(session, request_id, component_id)
     request_locked(session, request_id)
-    request, component, run, unfinished = found[:4]
-    return RunContext(request, component, run, not unfinished)
+    return RunContext(
+        _TO_RECORD.get(found, 0, session=session),
+        _TO_RECORD.get(found, 1, session=session),
+        _TO_RECORD.get(found, 2, session=session),
+        not found[_TO_RECORD.width],
+    )
 
 
 def require_component(session: Session, request_id: str, component_id: str) -> ComponentRow:
