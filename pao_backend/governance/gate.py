@@ -39,6 +39,7 @@ from pao_backend.governance.tables import CalendarHoldRow
 from pao_backend.orchestration import events, steps
 from pao_backend.orchestration.engine import Engine, current_engine
 from pao_backend.persistence import requests as repo
+from pao_backend.persistence.core_rows import Part, Shape
 from pao_backend.persistence.db import LOCK_REQUEST, events_notice, request_locked
 from pao_backend.persistence.tables import ComponentRow, RequestRow, utcnow
 
@@ -177,14 +178,17 @@ def _event(engine: Engine, session: Any, request_id: str, result: Verdict) -> No
     )
 
 
-# What a calendar check reads, in one query: the request (locked), its components in order, its hold.
+# What a calendar check reads, in one query: the request (locked), its components in order, its hold
+# (plain columns: `core_rows`).
+_CHECK = Shape(Part.whole(RequestRow, but=("system",)), Part.whole(ComponentRow), Part.whole(CalendarHoldRow))
 _CHECK_CONTEXT = (
-    select(RequestRow, ComponentRow, CalendarHoldRow, events_notice(RequestRow.id))
+    select(*_CHECK.columns(), events_notice(RequestRow.id))
+    .select_from(RequestRow)
     .outerjoin(ComponentRow, ComponentRow.request_id == RequestRow.id)
     .outerjoin(CalendarHoldRow, CalendarHoldRow.request_id == RequestRow.id)
     .where(RequestRow.id == bindparam("request_id"))
     .order_by(ComponentRow.position)
-    .with_for_update(of=RequestRow, **LOCK_REQUEST)
+    .with_for_update(of=RequestRow.__table__, **LOCK_REQUEST)
 )
 
 
@@ -193,12 +197,13 @@ def _check_hold(request_id: str, resuming: bool = False, begin: bool = False) ->
     and add its components (`begun`, as steps.begin_request returns them)."""
     engine = current_engine()
     with engine.db.transaction() as session:
-        rows = session.execute(_CHECK_CONTEXT, {"request_id": request_id}).all()
+        rows = session.connection().execute(_CHECK_CONTEXT, {"request_id": request_id}).all()
         if not rows:
             repo.require_request(session, request_id)  # says the request does not exist
         request_locked(session, request_id)
-        request, hold_row = rows[0][0], rows[0][2]
-        components = [row[1] for row in rows if row[1] is not None]
+        request = _CHECK.get(rows[0], 0, session=session)
+        hold_row = _CHECK.get(rows[0], 2, session=session)
+        components = [c for row in rows if (c := _CHECK.get(row, 1, session=session)) is not None]
         decision = _decide(session, engine, request, components, resuming, hold_row)
         if begin and decision["state"] == "go":
             decision["begun"] = steps.begin_in(session, engine, request, components)

@@ -302,7 +302,7 @@ def _write_pending(session: Session) -> None:
             values = row if isinstance(row, dict) else _set_columns(table, row)
             batches.setdefault(frozenset(values), []).append(values)
         for batch in batches.values():
-            connection.execute(insert(table), batch)
+            connection.execute(_insert_into(table), batch)
     for row, columns in pending.updates:
         state = inspect(row)
         kept = state.unmodified_intersection(columns)  # never set: no history to look at
@@ -313,6 +313,12 @@ def _write_pending(session: Session) -> None:
         }
         if changed:
             connection.execute(_update_by_key(row.__table__), {**changed, "pao_key": state.identity[0]})
+
+
+# Statements built once per table: a new construct costs its cache key on every execution.
+@cache
+def _insert_into(table: Any) -> Any:
+    return insert(table)
 
 
 @cache
