@@ -742,7 +742,7 @@ def prepare_action(
         if ready is not None:
             return ready
     with engine.db.transaction() as session:
-        # Everything is read before anything changes, so the changes are flushed once, at commit.
+        # Everything is read before anything changes, so the changes are written once, at commit.
         request, component, ciphertext, runs = repo.action_context(
             session, request_id, component_id, index, for_update=fused
         )
